@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package trafficsim needs to build, test and benchmark.
+# Idempotent and non-interactive; run as root on Debian 12.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries (Boost components we use, not the all-in metapackage)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libcli11-dev libfmt-dev libspdlog-dev libyaml-cpp-dev libsqlite3-dev
+  libssl-dev zlib1g-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # servers and peers for integration tests and benchmarks
+  nginx-light openssl wrk nghttp2-client hey procps util-linux
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup: missing packages (${missing[*]}); run as root or install them with apt-get" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: installing ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts nginx on install where it can; we start our own on free ports.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+  systemctl stop nginx || true
+fi
+echo "setup: done"
