@@ -1,0 +1,100 @@
+#include "cli/arguments.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/duration.hpp"
+
+namespace trafficsim::cli {
+
+http::Url parse_url_arg(const std::string& text, const std::string& flag) {
+  std::string error;
+  auto url = http::parse_url(text, &error);
+  if (!url) throw UsageError(fmt::format("invalid {} '{}': {}", flag, text, error));
+  return *url;
+}
+
+std::chrono::nanoseconds parse_duration_arg(const std::string& text, const std::string& flag) {
+  auto d = core::parse_duration(text);
+  if (!d || d->count() <= 0)
+    throw UsageError(fmt::format(
+        "invalid duration for {}: '{}' (use a positive duration such as 500ms, 30s, 5m or 1h)",
+        flag, text));
+  return *d;
+}
+
+double parse_rate_arg(const std::string& text, const std::string& flag) {
+  auto r = core::parse_rate_rps(text);
+  if (!r || !(*r > 0) || *r > 1e9)
+    throw UsageError(fmt::format(
+        "invalid rate for {}: '{}' (use a positive rate such as 100, 2.5k or 6000rpm)", flag, text));
+  return *r;
+}
+
+load::Segment parse_segment_arg(const std::string& text, const std::string& flag) {
+  std::string error;
+  auto s = load::parse_segment(text, &error);
+  if (!s) throw UsageError(fmt::format("invalid {} '{}': {}", flag, text, error));
+  return *s;
+}
+
+std::pair<std::string, std::string> parse_header_arg(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw UsageError(fmt::format("invalid -H/--header '{}': expected 'Name: value'", text));
+  std::string name = text.substr(0, colon);
+  for (char c : name)
+    if (c <= ' ' || c >= 127 || std::strchr("()<>@,;:\\\"/[]?={}", c))
+      throw UsageError(fmt::format("invalid -H/--header '{}': '{}' is not a valid header name", text, name));
+  std::string value = text.substr(colon + 1);
+  size_t b = value.find_first_not_of(" \t");
+  value = b == std::string::npos ? "" : value.substr(b);
+  if (value.find_first_of("\r\n") != std::string::npos)
+    throw UsageError(fmt::format("invalid -H/--header '{}': the value contains a line break", text));
+  return {name, value};
+}
+
+std::string parse_method_arg(const std::string& text) {
+  if (text.empty()) throw UsageError("invalid -m/--method '': a method such as GET or POST is required");
+  for (char c : text)
+    if (!(c >= 'A' && c <= 'Z') && c != '-' && c != '_')
+      throw UsageError(fmt::format("invalid -m/--method '{}': use an upper-case method such as GET or POST", text));
+  return text;
+}
+
+std::string parse_body_arg(const std::string& text) {
+  if (text.empty() || text[0] != '@') return text;
+  std::string path = text.substr(1);
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw UsageError(fmt::format("cannot read --body file '{}': {}", path, std::strerror(errno)));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw UsageError(fmt::format("cannot read --body file '{}'", path));
+  return ss.str();
+}
+
+std::vector<int> parse_statuses_arg(const std::string& text, const std::string& flag) {
+  std::vector<int> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    int v = 0;
+    auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || p != item.data() + item.size() || v < 100 || v > 599)
+      throw UsageError(fmt::format("invalid {} '{}': expected status codes such as 200,201", flag, text));
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace trafficsim::cli

@@ -1,0 +1,38 @@
+// trafficsim: one binary for the observability demo and load-test loop.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/arguments.hpp"
+#include "cli/bench_command.hpp"
+#include "cli/report_command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace trafficsim::cli;
+  CLI::App app{"trafficsim: exact, honest HTTP traffic for observability demos and load tests",
+               "trafficsim"};
+  app.set_version_flag("--version", std::string("trafficsim ") + TRAFFICSIM_VERSION);
+  app.require_subcommand(1);
+  BenchOptions bench;
+  ReportMergeOptions merge;
+  auto* bench_cmd = add_bench_command(app, bench);
+  auto* merge_cmd = add_report_command(app, merge);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "trafficsim: {}\nRun 'trafficsim --help' (or '<command> --help') for usage.\n",
+               e.what());
+    return kExitUsage;
+  }
+  if (bench_cmd->parsed()) return run_bench(bench);
+  if (merge_cmd->parsed()) return run_report_merge(merge);
+  fmt::print(stderr, "trafficsim: no command given\n");
+  return kExitUsage;
+}

@@ -1,0 +1,92 @@
+#pragma once
+// The load engine: runs a Plan on W worker threads (one event loop each, owning its connections
+// and statistics), snapshots statistics every 500 ms without stopping workers, and returns a
+// complete result when the plan ends or stop() is called.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "load/plan.hpp"
+#include "load/stats.hpp"
+
+namespace trafficsim::load {
+
+// A run that could not start (unresolvable host, TLS set-up, file limits): exit code 1 material.
+class StartError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct StreamSnapshot {
+  std::string name;
+  double interval_rps = 0;        // completed requests per second over the interval
+  double target_rps = 0;          // the profile's rate now (open model)
+  double interval_error_ratio = 0;
+  int64_t interval_p50_us = 0, interval_p95_us = 0, interval_p99_us = 0;  // corrected
+  uint64_t requests = 0, errors = 0, dropped = 0;                          // cumulative
+  int64_t lateness_p99_us = 0;                                             // cumulative
+};
+
+struct Snapshot {
+  double elapsed_s = 0;
+  double interval_s = 0;
+  double total_s = 0;
+  std::vector<StreamSnapshot> streams;
+  StreamSnapshot total;
+  bool saturated = false;  // the generator (or its connection cap) is the bottleneck
+};
+
+// A point of the bounded time series kept for the report.
+struct TimePoint {
+  double t_s = 0;
+  double rps = 0;
+  double error_ratio = 0;
+  int64_t p50_us = 0, p95_us = 0, p99_us = 0;
+};
+
+struct RunResult {
+  RunStats stats;                 // cumulative, per stream and endpoint: every request counted
+  double duration_s = 0;          // issuing time (plan duration, or until stop)
+  bool stopped_early = false;
+  std::chrono::system_clock::time_point started_at, ended_at;
+  std::vector<TimePoint> timeseries;  // bounded: halved (max of percentiles) when full
+  bool saturated = false;
+  std::string saturation_reason;
+  std::vector<std::string> error_samples;  // a few distinct transport error messages
+  int threads = 1;
+};
+
+// Send lateness p99 above this, or any drop, means the generator is saturated.
+inline constexpr int64_t kSaturationLatenessP99Us = 10'000;
+
+class Engine {
+ public:
+  // Resolves hosts and prepares TLS; throws StartError when the run cannot start.
+  explicit Engine(Plan plan);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  using SnapshotFn = std::function<void(const Snapshot&)>;
+  // Runs to completion. on_snapshot is called on the calling thread every 500 ms. When
+  // external_stop_fd >= 0 (e.g. an eventfd a signal handler writes), it becomes readable to stop.
+  RunResult run(const SnapshotFn& on_snapshot = {}, int external_stop_fd = -1);
+
+  // Ends issuing at once; in-flight requests finish or time out. Thread-safe.
+  void stop();
+
+  const Plan& plan() const { return plan_; }
+
+  static constexpr std::chrono::milliseconds kSnapshotInterval{500};
+
+ private:
+  struct Impl;
+  Plan plan_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trafficsim::load

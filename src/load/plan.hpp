@@ -1,0 +1,94 @@
+#pragma once
+// A plan: what a run sends. One or more streams run at once; each stream has its own rate
+// profile (open model) or connection count (closed model), request mix, timeout and caps.
+// Everything random about arrival k of a stream derives from (seed, stream, k), so a plan cut
+// into segments (k mod n) sends exactly what the whole plan would.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/arrival_schedule.hpp"
+#include "core/rate_profile.hpp"
+#include "http/url.hpp"
+
+namespace trafficsim::load {
+
+struct RequestTemplate {
+  std::string name;     // endpoint label in statistics, e.g. "GET /products"
+  std::string method = "GET";
+  std::string target = "/";  // path with query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  double weight = 1.0;
+  // Statuses that count as success; empty means every status below 400.
+  std::vector<int> expected_statuses;
+
+  bool expects(int status) const;
+};
+
+enum class LoadModel { open, closed };
+
+struct HardCap {
+  double capacity = 20;        // B: tokens the bucket holds (burst)
+  double refill_per_s = 20;    // R: tokens added per second (sustained rate)
+};
+
+// Called on the worker thread that received a response, when the stream keeps bodies. Adds to
+// `counters` (one slot per Stream::counter_names entry). Must not keep references to `body`.
+using BodyExtractor =
+    std::function<void(const RequestTemplate&, int status, std::string_view body,
+                       std::span<int64_t> counters)>;
+
+struct Stream {
+  std::string name = "default";  // tag, e.g. "baseline", "demo", "HACKATHON_TRAFFIC_NORMAL"
+  http::Url url;                 // scheme, host and port; request targets come from `requests`
+  core::RateProfile profile = core::RateProfile::constant(1, 1);  // open model only
+  core::ArrivalProcess process = core::ArrivalProcess::uniform;
+  int connections = 256;         // cap (open) or exact count (closed)
+  size_t backlog = 10000;        // arrivals that may wait for a connection or a token
+  std::chrono::nanoseconds timeout = std::chrono::seconds(5);  // from the actual send
+  std::optional<HardCap> hard_cap;
+  std::vector<RequestTemplate> requests;
+  bool keep_bodies = false;
+  std::vector<std::string> counter_names;
+  BodyExtractor extractor;
+};
+
+struct Segment {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  bool whole() const { return count == 1; }
+};
+
+// Parses "i/n" (0 <= i < n). On failure returns nullopt with a reason in *error.
+std::optional<Segment> parse_segment(std::string_view text, std::string* error);
+
+struct TlsOptions {
+  bool verify = true;     // verify certificates and host names (--insecure turns it off)
+  std::string ca_file;    // extra trust anchor (PEM); empty: the system store
+};
+
+struct Plan {
+  LoadModel model = LoadModel::open;
+  std::vector<Stream> streams;
+  std::chrono::nanoseconds duration = std::chrono::seconds(10);
+  uint64_t seed = 1;
+  int threads = 1;
+  Segment segment;
+  TlsOptions tls;
+  std::vector<std::string> notes;  // what plan building changed, e.g. a clamp to the hard cap
+
+  // Applies hard caps: a profile above its stream's cap is clamped (and a note says so).
+  void apply_hard_caps();
+  // Stable hash of what the plan sends (streams, profiles, requests, duration, seed, model);
+  // independent of threads and segment, so every segment of one plan has the same hash.
+  std::string hash() const;
+};
+
+}  // namespace trafficsim::load
