@@ -14,6 +14,12 @@ namespace {
 // token per take cannot add up to a whole extra take over any realistic run.
 constexpr double kEpsilonTokens = 1e-9;
 
+// The one formula for the refill, shared by tokens_at() and next_available() so that the time
+// next_available() returns is exactly the first at which try_take() succeeds.
+double refilled(double tokens, double capacity, double refill_per_s, int64_t elapsed_ns) {
+  return std::min(capacity, tokens + static_cast<double>(elapsed_ns) * 1e-9 * refill_per_s);
+}
+
 }  // namespace
 
 // A bucket that can never hold one whole token could never grant a take, so a capacity below 1
@@ -30,10 +36,10 @@ TokenBucket::TokenBucket(double capacity, double refill_per_s)
   tokens_ = capacity_;
 }
 
+
 double TokenBucket::tokens_at(std::chrono::nanoseconds now) const {
   // Time never runs backwards for the bucket, even if a caller's clock does.
-  double elapsed_s = static_cast<double>(std::max<int64_t>(0, (now - last_).count())) * 1e-9;
-  return std::min(capacity_, tokens_ + elapsed_s * refill_per_s_);
+  return refilled(tokens_, capacity_, refill_per_s_, std::max<int64_t>(0, (now - last_).count()));
 }
 
 bool TokenBucket::try_take(std::chrono::nanoseconds now) {
@@ -48,15 +54,20 @@ bool TokenBucket::try_take(std::chrono::nanoseconds now) {
 std::chrono::nanoseconds TokenBucket::next_available(std::chrono::nanoseconds now) const {
   if (tokens_at(now) >= 1 - kEpsilonTokens) return now;
   if (refill_per_s_ <= 0) return std::chrono::nanoseconds::max();
-  // Measured from last_, exactly as tokens_at() measures, and rounded up: at the returned time
-  // tokens_at() is >= 1 up to rounding, which kEpsilonTokens covers.
-  double wait_ns = std::ceil((1 - tokens_) / refill_per_s_ * 1e9);
-  double max_ns = static_cast<double>(std::numeric_limits<int64_t>::max());
-  if (!(wait_ns < max_ns - static_cast<double>(last_.count()))) {
+  const int64_t max_wait_ns = std::numeric_limits<int64_t>::max() - last_.count();
+  double estimate_ns = std::ceil((1 - tokens_) / refill_per_s_ * 1e9);
+  if (!(estimate_ns < static_cast<double>(max_wait_ns) - 16)) {
     return std::chrono::nanoseconds::max();
   }
-  auto at = last_ + std::chrono::nanoseconds(static_cast<int64_t>(wait_ns));
-  return std::max(now, at);
+  // The closed form can be a nanosecond off either way after rounding; settle on the first
+  // nanosecond that try_take() accepts (a step or two at most).
+  auto wait_ns = static_cast<int64_t>(estimate_ns);
+  auto ok = [&](int64_t ns) {
+    return refilled(tokens_, capacity_, refill_per_s_, ns) >= 1 - kEpsilonTokens;
+  };
+  while (wait_ns > 0 && ok(wait_ns - 1)) --wait_ns;
+  while (!ok(wait_ns) && wait_ns < max_wait_ns) ++wait_ns;
+  return std::max(now, last_ + std::chrono::nanoseconds(wait_ns));
 }
 
 }  // namespace trafficsim::core
