@@ -12,7 +12,7 @@ PACKAGES=(
   libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # servers and peers for integration tests and benchmarks
-  nginx-light openssl wrk nghttp2-client hey procps util-linux
+  nginx-light openssl wrk nghttp2-client hey procps util-linux python3
 )
 
 missing=()

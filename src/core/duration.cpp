@@ -15,7 +15,9 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 constexpr int64_t kNsPerMin = 60 * kNsPerS;
 constexpr int64_t kNsPerHour = 60 * kNsPerMin;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // A decimal number "123" or "123.456" (digits required on both sides of a dot) at the front of
 // text. Returns its length, 0 when there is none.
@@ -85,7 +87,9 @@ void append_two_digits(std::string& out, uint64_t value) {
   out += std::to_string(value);
 }
 
-uint64_t round_to(uint64_t ns, uint64_t quantum) { return (ns + quantum / 2) / quantum * quantum; }
+uint64_t round_to(uint64_t ns, uint64_t quantum) {
+  return (ns + quantum / 2) / quantum * quantum;
+}
 
 // |d| >= 1 min: "1h02m03s", "2m30s", "1h30m", "1h"; seconds keep up to 3 decimals.
 void append_clock(std::string& out, uint64_t ns) {
@@ -180,8 +184,8 @@ std::optional<double> parse_rate_rps(std::string_view text) {
   size_t number_len = scan_decimal(rest);
   if (number_len == 0) return std::nullopt;
   double value = 0;
-  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + number_len, value,
-                                   std::chars_format::fixed);
+  auto [ptr, ec] =
+      std::from_chars(rest.data(), rest.data() + number_len, value, std::chars_format::fixed);
   if (ec != std::errc() || ptr != rest.data() + number_len) return std::nullopt;
   rest.remove_prefix(number_len);
 

@@ -114,7 +114,9 @@ constexpr std::array<int8_t, 256> make_reverse() {
 
 constexpr std::array<int8_t, 256> kReverse = make_reverse();
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 }  // namespace
 

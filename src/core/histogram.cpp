@@ -182,8 +182,12 @@ void LatencyHistogram::reset() {
   sum_ = 0;
 }
 
-int64_t LatencyHistogram::min() const { return total_ == 0 ? 0 : min_; }
-int64_t LatencyHistogram::max() const { return total_ == 0 ? 0 : max_; }
+int64_t LatencyHistogram::min() const {
+  return total_ == 0 ? 0 : min_;
+}
+int64_t LatencyHistogram::max() const {
+  return total_ == 0 ? 0 : max_;
+}
 double LatencyHistogram::mean() const {
   return total_ == 0 ? 0 : sum_ / static_cast<double>(total_);
 }

@@ -6,9 +6,12 @@ namespace trafficsim::core {
 
 namespace {
 
-__extension__ typedef unsigned __int128 uint128_t;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
+__extension__ typedef unsigned __int128
+    uint128_t;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
 
-constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+constexpr uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 

@@ -53,8 +53,8 @@ RateProfile::RateProfile(std::vector<Knot> knots, double duration_s)
     if (!std::isfinite(k.t_s)) fail("knot " + std::to_string(i) + " has a non-finite time");
     check_rate(k.rate_rps, ("rate at t = " + num(k.t_s) + " s").c_str());
     if (i > 0 && k.t_s < knots_[i - 1].t_s) {
-      fail("times must be non-decreasing, but knot " + std::to_string(i) + " at t = " +
-           num(k.t_s) + " s comes after t = " + num(knots_[i - 1].t_s) + " s");
+      fail("times must be non-decreasing, but knot " + std::to_string(i) + " at t = " + num(k.t_s) +
+           " s comes after t = " + num(knots_[i - 1].t_s) + " s");
     }
   }
   cum_.resize(knots_.size());
@@ -81,11 +81,9 @@ RateProfile RateProfile::linear_ramp(double from_rps, double to_rps, double dura
 RateProfile RateProfile::peak(double peak_rps, double duration_s) {
   check_rate(peak_rps, "peak rate");
   check_duration(duration_s);
-  return RateProfile({{0, 0},
-                      {0.25 * duration_s, peak_rps},
-                      {0.75 * duration_s, peak_rps},
-                      {duration_s, 0}},
-                     duration_s);
+  return RateProfile(
+      {{0, 0}, {0.25 * duration_s, peak_rps}, {0.75 * duration_s, peak_rps}, {duration_s, 0}},
+      duration_s);
 }
 
 RateProfile RateProfile::steps(const std::vector<std::pair<double, double>>& steps) {
@@ -120,14 +118,14 @@ RateProfile RateProfile::table(std::vector<Knot> knots, double duration_s) {
     if (!std::isfinite(knots[i].t_s)) fail("table: point " + std::to_string(i) + " time");
     check_rate(knots[i].rate_rps, ("table: rate at t = " + num(knots[i].t_s) + " s").c_str());
     if (i > 0 && knots[i].t_s < knots[i - 1].t_s) {
-      fail("table: times must be non-decreasing, but point " + std::to_string(i) + " at t = " +
-           num(knots[i].t_s) + " s comes after t = " + num(knots[i - 1].t_s) + " s");
+      fail("table: times must be non-decreasing, but point " + std::to_string(i) +
+           " at t = " + num(knots[i].t_s) + " s comes after t = " + num(knots[i - 1].t_s) + " s");
     }
   }
   // Keep what lies strictly before the end, then close with the rate approaching the end from
   // the left (a step exactly at duration_s would never be in effect).
-  auto past = std::find_if(knots.begin(), knots.end(),
-                           [&](const Knot& k) { return k.t_s >= duration_s; });
+  auto past =
+      std::find_if(knots.begin(), knots.end(), [&](const Knot& k) { return k.t_s >= duration_s; });
   double end_rate = knots.back().rate_rps;  // no point at or past the end: the last rate holds
   if (past != knots.end()) {
     if (past == knots.begin()) {

@@ -36,7 +36,6 @@ TokenBucket::TokenBucket(double capacity, double refill_per_s)
   tokens_ = capacity_;
 }
 
-
 double TokenBucket::tokens_at(std::chrono::nanoseconds now) const {
   // Time never runs backwards for the bucket, even if a caller's clock does.
   return refilled(tokens_, capacity_, refill_per_s_, std::max<int64_t>(0, (now - last_).count()));

@@ -107,12 +107,15 @@ TEST(ArrivalScheduleTest, PoissonCountMatchesTheRate) {
   for (size_t i = 0; i < all.size(); ++i) {
     ASSERT_EQ(all[i].k, i);
     ASSERT_LT(all[i].intended_s, 60);
-    if (i > 0) ASSERT_GE(all[i].intended_s, all[i - 1].intended_s);
+    if (i > 0) {
+      ASSERT_GE(all[i].intended_s, all[i - 1].intended_s);
+    }
   }
   EXPECT_EQ(all.front().intended_s, 0);
   // Gaps are Exp(1000): mean 1 ms, and about e^-1 of them longer than the mean.
   double longer = 0;
-  for (size_t i = 1; i < all.size(); ++i) longer += all[i].intended_s - all[i - 1].intended_s > 1e-3;
+  for (size_t i = 1; i < all.size(); ++i)
+    longer += all[i].intended_s - all[i - 1].intended_s > 1e-3;
   EXPECT_NEAR(longer / static_cast<double>(all.size() - 1), std::exp(-1.0), 0.01);
 }
 

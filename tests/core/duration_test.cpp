@@ -42,9 +42,9 @@ TEST(DurationTest, BareNumberMeansSeconds) {
 }
 
 TEST(DurationTest, RejectsMalformed) {
-  for (const char* text : {"", "5x", "-1s", "s", "1.2.3s", "1h30", "1.s", ".5s", "+1s", "1 s",
-                           " 1s", "1s ", "1d", "2d", "ms", "1e3s", "1hh", "h1", "1,5s", "nan",
-                           "inf", "1s-1s"}) {
+  for (const char* text :
+       {"",    "5x", "-1s", "s",  "1.2.3s", "1h30", "1.s", ".5s",  "+1s", "1 s", " 1s",
+        "1s ", "1d", "2d",  "ms", "1e3s",   "1hh",  "h1",  "1,5s", "nan", "inf", "1s-1s"}) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << '"' << text << '"';
   }
 }
@@ -124,9 +124,9 @@ TEST(DurationTest, RateZeroAndNegativeAreReturnedAsParsed) {
 }
 
 TEST(DurationTest, RejectsMalformedRates) {
-  for (const char* text : {"", "abc", "10xps", "rps", "k", "1.2.3", "--5", "1e3", "nan", "inf",
-                           "10 rps", " 10", "10rps ", "10kk", "10/h", "10/", ".5", "5.", "+5",
-                           "-", "10m"}) {
+  for (const char* text :
+       {"",    "abc",    "10xps", "rps",  "k",   "1.2.3", "--5", "1e3", "nan", "inf", "10 rps",
+        " 10", "10rps ", "10kk",  "10/h", "10/", ".5",    "5.",  "+5",  "-",   "10m"}) {
     EXPECT_EQ(parse_rate_rps(text), std::nullopt) << '"' << text << '"';
   }
 }

@@ -96,7 +96,9 @@ TEST(RateProfileTest, InverseCumulativeInvertsCumulative) {
       ASSERT_LE(t, p.duration_s());
       EXPECT_NEAR(p.cumulative(t), x, 1e-9 * std::max(1.0, total));
       // Smallest such t: a little earlier, cumulative is clearly short of x.
-      if (t > 1e-3 && p.rate_at(t - 1e-3) > 1) EXPECT_LT(p.cumulative(t - 1e-3), x);
+      if (t > 1e-3 && p.rate_at(t - 1e-3) > 1) {
+        EXPECT_LT(p.cumulative(t - 1e-3), x);
+      }
     }
     EXPECT_EQ(p.inverse_cumulative(0), 0);
     EXPECT_EQ(p.inverse_cumulative(-5), 0);
@@ -235,7 +237,7 @@ TEST(RateProfileTest, ClampedMatchesPointwiseMinimum) {
       double reference = 0;
       const auto& k = p.knots();
       for (size_t i = 0; i + 1 < k.size(); ++i) {
-        const int m = 1000;
+        const int m = 20000;
         double h = (k[i + 1].t_s - k[i].t_s) / m;
         for (int j = 0; j < m; ++j) {
           double ra = k[i].rate_rps + (k[i + 1].rate_rps - k[i].rate_rps) * j / m;
@@ -288,16 +290,18 @@ TEST(RateProfileTest, RejectsInvalidInput) {
               HasSubstr("duration"));
   EXPECT_THAT(thrown_message([] { RateProfile::linear_ramp(1, -2, 10); }), HasSubstr("rate"));
   EXPECT_THAT(thrown_message([] { RateProfile::peak(-5, 10); }), HasSubstr("rate"));
-  EXPECT_THAT(thrown_message([] { RateProfile::steps({{1, 10}, {-1, 10}}); }),
-              HasSubstr("length"));
+  EXPECT_THAT(thrown_message([] { RateProfile::steps({{1, 10}, {-1, 10}}); }), HasSubstr("length"));
   EXPECT_THAT(thrown_message([] { RateProfile::steps({{1, 10}, {1, -10}}); }), HasSubstr("rate"));
   EXPECT_THAT(thrown_message([] { RateProfile::steps({}); }), HasSubstr("step"));
-  EXPECT_THAT(thrown_message([] { RateProfile::table({{0, 1}, {5, 2}, {3, 4}}, 10); }),
+  EXPECT_THAT(thrown_message([] {
+                RateProfile::table({{0, 1}, {5, 2}, {3, 4}}, 10);
+              }),
               HasSubstr("non-decreasing"));
-  EXPECT_THAT(thrown_message([] { RateProfile::table({{1, 1}, {5, 2}}, 10); }),
+  EXPECT_THAT(thrown_message([] {
+                RateProfile::table({{1, 1}, {5, 2}}, 10);
+              }),
               HasSubstr("first point"));
-  EXPECT_THAT(thrown_message([] { RateProfile::table({{0, 1}, {5, -2}}, 10); }),
-              HasSubstr("rate"));
+  EXPECT_THAT(thrown_message([] { RateProfile::table({{0, 1}, {5, -2}}, 10); }), HasSubstr("rate"));
   EXPECT_THAT(thrown_message([] { RateProfile::table({}, 10); }), HasSubstr("table"));
   EXPECT_THAT(thrown_message([] { RateProfile::table({{0, 1}}, -1); }), HasSubstr("duration"));
   auto p = RateProfile::constant(10, 10);

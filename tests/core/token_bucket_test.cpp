@@ -31,7 +31,7 @@ std::string describe(const Cap& cap) {
 // B + R*T takes. Windows that start at a take are the worst case, so only those are checked.
 void expect_window_bound(const std::vector<nanoseconds>& takes, const Cap& cap) {
   ASSERT_TRUE(std::is_sorted(takes.begin(), takes.end()));
-  std::vector<nanoseconds> lengths = {0ns,  1us,  100us, 1ms,    10ms,   49ms, 50ms, 51ms,
+  std::vector<nanoseconds> lengths = {0ns,  1us,   100us, 1ms,   10ms,  49ms,  50ms, 51ms,
                                       99ms, 100ms, 149ms, 250ms, 333ms, 500ms, 1s,   1500ms,
                                       2s,   3s,    5s,    7s,    10s,   20s};
   for (int i = 1; i <= 100; ++i) lengths.push_back(nanoseconds(i * 37'000'000LL));
