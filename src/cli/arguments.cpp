@@ -31,8 +31,9 @@ std::chrono::nanoseconds parse_duration_arg(const std::string& text, const std::
 double parse_rate_arg(const std::string& text, const std::string& flag) {
   auto r = core::parse_rate_rps(text);
   if (!r || !(*r > 0) || *r > 1e9)
-    throw UsageError(fmt::format(
-        "invalid rate for {}: '{}' (use a positive rate such as 100, 2.5k or 6000rpm)", flag, text));
+    throw UsageError(
+        fmt::format("invalid rate for {}: '{}' (use a positive rate such as 100, 2.5k or 6000rpm)",
+                    flag, text));
   return *r;
 }
 
@@ -50,20 +51,24 @@ std::pair<std::string, std::string> parse_header_arg(const std::string& text) {
   std::string name = text.substr(0, colon);
   for (char c : name)
     if (c <= ' ' || c >= 127 || std::strchr("()<>@,;:\\\"/[]?={}", c))
-      throw UsageError(fmt::format("invalid -H/--header '{}': '{}' is not a valid header name", text, name));
+      throw UsageError(
+          fmt::format("invalid -H/--header '{}': '{}' is not a valid header name", text, name));
   std::string value = text.substr(colon + 1);
   size_t b = value.find_first_not_of(" \t");
   value = b == std::string::npos ? "" : value.substr(b);
   if (value.find_first_of("\r\n") != std::string::npos)
-    throw UsageError(fmt::format("invalid -H/--header '{}': the value contains a line break", text));
+    throw UsageError(
+        fmt::format("invalid -H/--header '{}': the value contains a line break", text));
   return {name, value};
 }
 
 std::string parse_method_arg(const std::string& text) {
-  if (text.empty()) throw UsageError("invalid -m/--method '': a method such as GET or POST is required");
+  if (text.empty())
+    throw UsageError("invalid -m/--method '': a method such as GET or POST is required");
   for (char c : text)
     if (!(c >= 'A' && c <= 'Z') && c != '-' && c != '_')
-      throw UsageError(fmt::format("invalid -m/--method '{}': use an upper-case method such as GET or POST", text));
+      throw UsageError(fmt::format(
+          "invalid -m/--method '{}': use an upper-case method such as GET or POST", text));
   return text;
 }
 
@@ -85,11 +90,13 @@ std::vector<int> parse_statuses_arg(const std::string& text, const std::string& 
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     int v = 0;
     auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
     if (item.empty() || ec != std::errc() || p != item.data() + item.size() || v < 100 || v > 599)
-      throw UsageError(fmt::format("invalid {} '{}': expected status codes such as 200,201", flag, text));
+      throw UsageError(
+          fmt::format("invalid {} '{}': expected status codes such as 200,201", flag, text));
     out.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -16,9 +16,9 @@ namespace trafficsim::cli {
 // Exit codes (documented in the README).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitRunFailed = 1,    // the run could not start (unresolvable host, unwritable report, ...)
-  kExitUsage = 2,        // bad flags or values
-  kExitInterrupted = 130 // a second Ctrl+C
+  kExitRunFailed = 1,     // the run could not start (unresolvable host, unwritable report, ...)
+  kExitUsage = 2,         // bad flags or values
+  kExitInterrupted = 130  // a second Ctrl+C
 };
 
 class UsageError : public std::runtime_error {

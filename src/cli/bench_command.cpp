@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/arguments.hpp"
 #include "cli/progress.hpp"
@@ -28,8 +28,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
                   "Connections: exact count (closed) or cap (open); default 64 closed, 256 open");
   cmd->add_option("-t,--threads", o.threads, "Worker threads (default: number of cores)");
   cmd->add_option("-d,--duration", o.duration, "Duration, e.g. 30s, 5m (default 10s)");
-  cmd->add_option("-R,--rate", o.rate,
-                  "Open model: total arrival rate, e.g. 1000, 2.5k, 6000rpm (all threads together)");
+  cmd->add_option(
+      "-R,--rate", o.rate,
+      "Open model: total arrival rate, e.g. 1000, 2.5k, 6000rpm (all threads together)");
   cmd->add_option("-H,--header", o.headers, "Request header 'Name: value' (repeatable)");
   cmd->add_option("-m,--method", o.method, "Request method (default GET)");
   cmd->add_option("--body", o.body, "Request body: a string, or @file for a file's contents");
@@ -64,13 +65,14 @@ load::Plan build_plan(const BenchOptions& o) {
   s.timeout = parse_duration_arg(o.timeout, "--timeout");
   const bool open = !o.rate.empty();
   plan.model = open ? load::LoadModel::open : load::LoadModel::closed;
-  if (o.connections < 0 || (o.connections == 0 && false))
+  if (o.connections != BenchOptions::kNotGiven && o.connections < 1)
     throw UsageError(fmt::format("invalid -c/--connections {}: must be at least 1", o.connections));
   s.connections = o.connections > 0 ? o.connections : (open ? 256 : 64);
   if (o.threads < 0)
     throw UsageError(fmt::format("invalid -t/--threads {}: must be at least 1", o.threads));
-  plan.threads = o.threads > 0 ? o.threads
-                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  plan.threads = o.threads > 0
+                     ? o.threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!open) plan.threads = std::min(plan.threads, s.connections);
   if (open) {
     double rate = parse_rate_arg(o.rate, "-R/--rate");
@@ -137,6 +139,8 @@ int run_bench(const BenchOptions& o) {
     fmt::print(stderr, "trafficsim bench: {}\n", e.what());
     return kExitRunFailed;
   }
+  // Handlers first: a signal after the "Running" line must stop the run, not kill it.
+  int stop_fd = install_stop_signals();
   const auto& s = plan.streams[0];
   Style out_style = Style::for_fd(fileno(stdout), !o.no_color);
   std::string model =
@@ -155,9 +159,9 @@ int run_bench(const BenchOptions& o) {
   for (const auto& n : plan.notes) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
   std::fflush(stdout);
 
-  int stop_fd = install_stop_signals();
   ProgressLine progress(stderr, o.quiet);
-  load::RunResult result = engine->run([&](const load::Snapshot& snap) { progress.update(snap); }, stop_fd);
+  load::RunResult result =
+      engine->run([&](const load::Snapshot& snap) { progress.update(snap); }, stop_fd);
   progress.finish();
 
   auto report = load::build_report(plan, result, TRAFFICSIM_VERSION);

@@ -12,8 +12,9 @@ namespace trafficsim::cli {
 
 struct BenchOptions {
   std::string url;
-  int connections = 0;  // 0: 64 closed, 256 open
-  int threads = 0;      // 0: number of cores
+  int connections = kNotGiven;  // not given: 64 closed, 256 open
+  static constexpr int kNotGiven = -2147483647 - 1;
+  int threads = 0;  // 0: number of cores
   std::string duration = "10s";
   std::string rate;
   std::vector<std::string> headers;

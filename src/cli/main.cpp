@@ -1,8 +1,8 @@
 // trafficsim: one binary for the observability demo and load-test loop.
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "trafficsim: {}\nRun 'trafficsim --help' (or '<command> --help') for usage.\n",
+    fmt::print(stderr,
+               "trafficsim: {}\nRun 'trafficsim --help' (or '<command> --help') for usage.\n",
                e.what());
     return kExitUsage;
   }

@@ -37,6 +37,8 @@ int install_stop_signals() {
   return g_stop_fd;
 }
 
-bool stop_signal_received() { return g_signals.load() > 0; }
+bool stop_signal_received() {
+  return g_signals.load() > 0;
+}
 
 }  // namespace trafficsim::cli

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace trafficsim::cli {
 
@@ -22,14 +22,16 @@ double num(const json::object& o, std::string_view k) {
   return 0;
 }
 
-uint64_t count(const json::object& o, std::string_view k) { return static_cast<uint64_t>(num(o, k)); }
+uint64_t count(const json::object& o, std::string_view k) {
+  return static_cast<uint64_t>(num(o, k));
+}
 
 void latency_table(std::FILE* out, const json::object& stats, const Style& st, bool open_model,
                    const std::string& indent) {
   const auto& lat = stats.at("latency").as_object();
   fmt::print(out, "{}{}\n", indent,
-             st.bold(fmt::format("{:<15}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}", "latency",
-                                 "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max")));
+             st.bold(fmt::format("{:<15}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}", "latency", "min",
+                                 "mean", "p50", "p90", "p95", "p99", "p99.9", "max")));
   std::vector<std::pair<const char*, const char*>> rows = {{"corrected", "corrected"},
                                                            {"service", "service"}};
   if (open_model) rows.push_back({"send_lateness", "send lateness"});
@@ -50,7 +52,8 @@ std::string statuses(const json::object& stats, const Style& st) {
   std::string s;
   for (const auto& [code, n] : stats.at("responses").as_object()) {
     if (!s.empty()) s += ", ";
-    std::string item = fmt::format("{} x{}", std::string(code), format_count(n.to_number<uint64_t>()));
+    std::string item =
+        fmt::format("{} x{}", std::string(code), format_count(n.to_number<uint64_t>()));
     int c = std::atoi(std::string(code).c_str());
     s += c >= 500 ? st.red(item) : c >= 400 ? st.yellow(item) : st.green(item);
   }
@@ -69,30 +72,32 @@ void print_summary(std::FILE* out, const json::object& r, const Style& st) {
   fmt::print(out, "\n  {} requests in {}, {} read, {} written\n", format_count(requests),
              format_seconds(duration), format_bytes(count(r, "bytes_in")),
              format_bytes(count(r, "bytes_out")));
-  fmt::print(out, "  {} {} req/s achieved\n", st.bold("Rate:"), format_rate(num(r, "achieved_rps")));
+  fmt::print(out, "  {} {} req/s achieved\n", st.bold("Rate:"),
+             format_rate(num(r, "achieved_rps")));
   fmt::print(out, "  {} {}\n", st.bold("Responses:"), statuses(r, st));
   const auto& e = r.at("errors").as_object();
   uint64_t connect = count(e, "connect"), timeout = count(e, "timeout"), other = count(e, "other"),
            status = count(e, "status"), dropped = count(r, "dropped");
-  std::string errs = fmt::format("connect {}, timeout {}, other {}, unexpected status {}",
-                                 format_count(connect), format_count(timeout), format_count(other),
-                                 format_count(status));
+  std::string errs =
+      fmt::format("connect {}, timeout {}, other {}, unexpected status {}", format_count(connect),
+                  format_count(timeout), format_count(other), format_count(status));
   bool any = connect + timeout + other + status > 0;
   fmt::print(out, "  {} {} ({:.2f}% of completed)\n", st.bold("Errors:"), any ? st.red(errs) : errs,
              num(r, "error_ratio") * 100);
   if (open_model)
     fmt::print(out, "  {} {}\n", st.bold("Dropped:"),
                dropped ? st.red(format_count(dropped)) : std::string("0"));
-  if (auto it = r.find("error_samples"); it != r.end() && it->value().is_array() &&
-                                         !it->value().as_array().empty()) {
+  if (auto it = r.find("error_samples");
+      it != r.end() && it->value().is_array() && !it->value().as_array().empty()) {
     fmt::print(out, "  {}\n", st.bold("First errors seen:"));
     for (const auto& m : it->value().as_array())
       fmt::print(out, "    - {}\n", std::string(m.as_string()));
   }
   const auto& streams = r.at("streams").as_array();
   if (streams.size() > 1) {
-    fmt::print(out, "\n  {}\n", st.bold(fmt::format("{:<24}{:>12}{:>12}{:>10}{:>10}{:>10}", "stream",
-                                                   "requests", "req/s", "errors", "p95", "p99")));
+    fmt::print(out, "\n  {}\n",
+               st.bold(fmt::format("{:<24}{:>12}{:>12}{:>10}{:>10}{:>10}", "stream", "requests",
+                                   "req/s", "errors", "p95", "p99")));
     for (const auto& sv : streams) {
       const auto& s = sv.as_object();
       const auto& c = s.at("latency").as_object().at("corrected").as_object();

@@ -9,7 +9,9 @@
 
 namespace trafficsim::cli {
 
-bool is_tty(int fd) { return ::isatty(fd) == 1; }
+bool is_tty(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 Style Style::for_fd(int fd, bool allow_color) {
   Style s;

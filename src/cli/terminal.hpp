@@ -24,10 +24,10 @@ class Style {
 };
 
 bool is_tty(int fd);
-std::string format_us(int64_t us);          // "812us", "1.23ms", "4.56s"
-std::string format_bytes(uint64_t bytes);   // "512B", "12.3KiB", "4.5MiB"
-std::string format_count(uint64_t n);       // "1,234,567"
-std::string format_rate(double rps);        // "12,345.6"
-std::string format_seconds(double s);       // "12.5s", "2m05s"
+std::string format_us(int64_t us);         // "812us", "1.23ms", "4.56s"
+std::string format_bytes(uint64_t bytes);  // "512B", "12.3KiB", "4.5MiB"
+std::string format_count(uint64_t n);      // "1,234,567"
+std::string format_rate(double rps);       // "12,345.6"
+std::string format_seconds(double s);      // "12.5s", "2m05s"
 
 }  // namespace trafficsim::cli

@@ -26,10 +26,10 @@ class ArrivalRandom {
  public:
   ArrivalRandom(uint64_t run_seed, uint64_t stream, uint64_t k, Lane lane);
   uint64_t next_u64();
-  double next_unit();                          // uniform in [0, 1)
-  uint64_t below(uint64_t n);                  // uniform in [0, n), n > 0
-  int64_t between(int64_t lo, int64_t hi);     // uniform in [lo, hi], lo <= hi
-  double exponential();                        // Exp(1)
+  double next_unit();                       // uniform in [0, 1)
+  uint64_t below(uint64_t n);               // uniform in [0, n), n > 0
+  int64_t between(int64_t lo, int64_t hi);  // uniform in [lo, hi], lo <= hi
+  double exponential();                     // Exp(1)
 
  private:
   uint64_t s_[4];

@@ -49,8 +49,8 @@ class RateProfile {
 
  private:
   RateProfile(std::vector<Knot> knots, double duration_s);
-  std::vector<Knot> knots_;     // first t = 0, last t = duration_s
-  std::vector<double> cum_;     // cumulative(knots_[i].t_s)
+  std::vector<Knot> knots_;  // first t = 0, last t = duration_s
+  std::vector<double> cum_;  // cumulative(knots_[i].t_s)
   double duration_s_ = 0;
 };
 

@@ -151,7 +151,7 @@ ResponseParser::Result ResponseParser::finish_status_line() {
     status = status * 10 + (s[i] - '0');
   }
   if (s.size() > 12 && s[12] != ' ') return fail("malformed status code");
-  if (status < 100) return fail("malformed status code");
+  if (status < 100 || status > 599) return fail("status code outside 100-599");
   status_ = status;
   http10_ = s[7] == '0';
   keep_alive_ = !http10_;  // HTTP/1.0 is close-by-default, 1.1 keep-alive-by-default

@@ -33,7 +33,7 @@ class ResponseParser {
   Result on_eof();
 
   int status() const { return status_; }
-  bool keep_alive() const { return keep_alive_; }       // false: close after this response
+  bool keep_alive() const { return keep_alive_; }  // false: close after this response
   uint64_t body_bytes() const { return body_bytes_; }
   uint64_t header_bytes() const { return header_bytes_; }
   bool in_progress() const { return state_ != State::status_line || header_bytes_ > 0; }
@@ -44,8 +44,18 @@ class ResponseParser {
 
  private:
   enum class State : uint8_t {
-    status_line, header_line, body_length, body_chunk_size, body_chunk_ext, body_chunk_data,
-    body_chunk_data_cr, body_chunk_data_lf, trailer_line, body_until_close, done, failed
+    status_line,
+    header_line,
+    body_length,
+    body_chunk_size,
+    body_chunk_ext,
+    body_chunk_data,
+    body_chunk_data_cr,
+    body_chunk_data_lf,
+    trailer_line,
+    body_until_close,
+    done,
+    failed
   };
   Result fail(const char* reason) {
     state_ = State::failed;

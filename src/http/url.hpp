@@ -12,10 +12,10 @@
 namespace trafficsim::http {
 
 struct Url {
-  std::string scheme;   // "http" or "https"
-  std::string host;     // without brackets for IPv6 literals
-  uint16_t port = 0;    // explicit or the scheme's default
-  std::string target;   // path plus query, "/" when empty
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 0;   // explicit or the scheme's default
+  std::string target;  // path plus query, "/" when empty
   bool tls() const { return scheme == "https"; }
   // Value for the Host header: host[:port] (port omitted when default), IPv6 in brackets.
   std::string host_header() const;

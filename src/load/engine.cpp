@@ -28,10 +28,10 @@ void ensure_file_limit(uint64_t needed) {
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= needed) return;
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < needed) {
     uint64_t possible = rl.rlim_max > 64 ? rl.rlim_max - 64 : 0;
-    throw StartError(fmt::format(
-        "{} connections need about {} open files, but this system allows at most {} "
-        "(ulimit -Hn); use at most {} connections or raise the hard limit",
-        needed - 64, needed, static_cast<uint64_t>(rl.rlim_max), possible));
+    throw StartError(
+        fmt::format("{} connections need about {} open files, but this system allows at most {} "
+                    "(ulimit -Hn); use at most {} connections or raise the hard limit",
+                    needed - 64, needed, static_cast<uint64_t>(rl.rlim_max), possible));
   }
   rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? needed : rl.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -59,7 +59,8 @@ StreamSnapshot summarize(const std::string& name, const EndpointStats& interval,
   s.name = name;
   uint64_t done = interval.completed();
   s.interval_rps = interval_s > 0 ? static_cast<double>(done) / interval_s : 0;
-  s.interval_error_ratio = done ? static_cast<double>(interval.errors()) / static_cast<double>(done) : 0;
+  s.interval_error_ratio =
+      done ? static_cast<double>(interval.errors()) / static_cast<double>(done) : 0;
   s.interval_p50_us = interval.corrected.percentile(50);
   s.interval_p95_us = interval.corrected.percentile(95);
   s.interval_p99_us = interval.corrected.percentile(99);
@@ -206,8 +207,9 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
     }
     snap.total = summarize("total", interval_total, cumulative_total, snap.interval_s);
     for (const auto& s : snap.streams) snap.total.target_rps += s.target_rps;
-    snap.saturated = plan_.model == LoadModel::open &&
-                     (snap.total.dropped > 0 || snap.total.lateness_p99_us > kSaturationLatenessP99Us);
+    snap.saturated =
+        plan_.model == LoadModel::open &&
+        (snap.total.dropped > 0 || snap.total.lateness_p99_us > kSaturationLatenessP99Us);
     last_tick = now;
     if (snap.interval_s > 0.05) {
       if (result.timeseries.size() >= kMaxTimePoints) halve(result.timeseries);

@@ -23,12 +23,12 @@ class StartError : public std::runtime_error {
 
 struct StreamSnapshot {
   std::string name;
-  double interval_rps = 0;        // completed requests per second over the interval
-  double target_rps = 0;          // the profile's rate now (open model)
+  double interval_rps = 0;  // completed requests per second over the interval
+  double target_rps = 0;    // the profile's rate now (open model)
   double interval_error_ratio = 0;
   int64_t interval_p50_us = 0, interval_p95_us = 0, interval_p99_us = 0;  // corrected
-  uint64_t requests = 0, errors = 0, dropped = 0;                          // cumulative
-  int64_t lateness_p99_us = 0;                                             // cumulative
+  uint64_t requests = 0, errors = 0, dropped = 0;                         // cumulative
+  int64_t lateness_p99_us = 0;                                            // cumulative
 };
 
 struct Snapshot {
@@ -49,8 +49,8 @@ struct TimePoint {
 };
 
 struct RunResult {
-  RunStats stats;                 // cumulative, per stream and endpoint: every request counted
-  double duration_s = 0;          // issuing time (plan duration, or until stop)
+  RunStats stats;         // cumulative, per stream and endpoint: every request counted
+  double duration_s = 0;  // issuing time (plan duration, or until stop)
   bool stopped_early = false;
   std::chrono::system_clock::time_point started_at, ended_at;
   std::vector<TimePoint> timeseries;  // bounded: halved (max of percentiles) when full

@@ -67,12 +67,14 @@ std::string Plan::hash() const {
     add(s.url.origin());
     add(s.process == core::ArrivalProcess::uniform ? "uniform" : "poisson");
     if (model == LoadModel::open) {
-      for (const auto& k : s.profile.knots()) add(fmt::format("{:.17g},{:.17g}", k.t_s, k.rate_rps));
+      for (const auto& k : s.profile.knots())
+        add(fmt::format("{:.17g},{:.17g}", k.t_s, k.rate_rps));
     } else {
       add(std::to_string(s.connections));
     }
     add(std::to_string(s.timeout.count()));
-    if (s.hard_cap) add(fmt::format("cap{:.17g},{:.17g}", s.hard_cap->capacity, s.hard_cap->refill_per_s));
+    if (s.hard_cap)
+      add(fmt::format("cap{:.17g},{:.17g}", s.hard_cap->capacity, s.hard_cap->refill_per_s));
     for (const auto& r : s.requests) {
       add(r.name);
       add(r.method);

@@ -20,7 +20,7 @@
 namespace trafficsim::load {
 
 struct RequestTemplate {
-  std::string name;     // endpoint label in statistics, e.g. "GET /products"
+  std::string name;  // endpoint label in statistics, e.g. "GET /products"
   std::string method = "GET";
   std::string target = "/";  // path with query
   std::vector<std::pair<std::string, std::string>> headers;
@@ -35,23 +35,22 @@ struct RequestTemplate {
 enum class LoadModel { open, closed };
 
 struct HardCap {
-  double capacity = 20;        // B: tokens the bucket holds (burst)
-  double refill_per_s = 20;    // R: tokens added per second (sustained rate)
+  double capacity = 20;      // B: tokens the bucket holds (burst)
+  double refill_per_s = 20;  // R: tokens added per second (sustained rate)
 };
 
 // Called on the worker thread that received a response, when the stream keeps bodies. Adds to
 // `counters` (one slot per Stream::counter_names entry). Must not keep references to `body`.
-using BodyExtractor =
-    std::function<void(const RequestTemplate&, int status, std::string_view body,
-                       std::span<int64_t> counters)>;
+using BodyExtractor = std::function<void(const RequestTemplate&, int status, std::string_view body,
+                                         std::span<int64_t> counters)>;
 
 struct Stream {
   std::string name = "default";  // tag, e.g. "baseline", "demo", "HACKATHON_TRAFFIC_NORMAL"
   http::Url url;                 // scheme, host and port; request targets come from `requests`
   core::RateProfile profile = core::RateProfile::constant(1, 1);  // open model only
   core::ArrivalProcess process = core::ArrivalProcess::uniform;
-  int connections = 256;         // cap (open) or exact count (closed)
-  size_t backlog = 10000;        // arrivals that may wait for a connection or a token
+  int connections = 256;   // cap (open) or exact count (closed)
+  size_t backlog = 10000;  // arrivals that may wait for a connection or a token
   std::chrono::nanoseconds timeout = std::chrono::seconds(5);  // from the actual send
   std::optional<HardCap> hard_cap;
   std::vector<RequestTemplate> requests;
@@ -70,8 +69,8 @@ struct Segment {
 std::optional<Segment> parse_segment(std::string_view text, std::string* error);
 
 struct TlsOptions {
-  bool verify = true;     // verify certificates and host names (--insecure turns it off)
-  std::string ca_file;    // extra trust anchor (PEM); empty: the system store
+  bool verify = true;   // verify certificates and host names (--insecure turns it off)
+  std::string ca_file;  // extra trust anchor (PEM); empty: the system store
 };
 
 struct Plan {

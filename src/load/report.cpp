@@ -1,6 +1,7 @@
 #include "load/report.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,9 +14,9 @@
 #include <set>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/json.hpp>
 
 namespace trafficsim::load {
 
@@ -35,21 +36,26 @@ std::string iso8601(std::chrono::system_clock::time_point tp) {
 
 json::object latency_to_json(const core::LatencyHistogram& h) {
   json::object o;
+  // Percentiles are reported at the top of their bucket (HdrHistogram's convention); clamp them
+  // to the exact extremes so no percentile ever exceeds max or undercuts min.
+  auto pct = [&h](double p) { return std::clamp(h.percentile(p), h.min(), h.max()); };
   o["count"] = h.count();
   o["min_us"] = h.min();
   o["mean_us"] = std::round(h.mean() * 10) / 10;
-  o["p50_us"] = h.percentile(50);
-  o["p90_us"] = h.percentile(90);
-  o["p95_us"] = h.percentile(95);
-  o["p99_us"] = h.percentile(99);
-  o["p999_us"] = h.percentile(99.9);
+  o["p50_us"] = pct(50);
+  o["p90_us"] = pct(90);
+  o["p95_us"] = pct(95);
+  o["p99_us"] = pct(99);
+  o["p999_us"] = pct(99.9);
   o["max_us"] = h.max();
   o["sum_us"] = h.mean() * static_cast<double>(h.count());
   o["histogram"] = h.encode_compressed_base64();
   return o;
 }
 
-[[noreturn]] void bad(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void bad(const std::string& what) {
+  throw std::runtime_error(what);
+}
 
 const json::value& field(const json::object& o, std::string_view name, std::string_view where) {
   auto it = o.find(name);
@@ -105,7 +111,8 @@ json::object stats_to_json(const EndpointStats& s, double duration_s,
                              {"other", s.errors_other},
                              {"status", s.errors_status}};
   uint64_t completed = s.completed();
-  o["error_ratio"] = completed ? static_cast<double>(s.errors()) / static_cast<double>(completed) : 0.0;
+  o["error_ratio"] =
+      completed ? static_cast<double>(s.errors()) / static_cast<double>(completed) : 0.0;
   o["dropped"] = s.dropped;
   o["bytes_in"] = s.bytes_in;
   o["bytes_out"] = s.bytes_out;
@@ -148,7 +155,8 @@ EndpointStats stats_from_json(const json::object& o) {
   if (auto it = o.find("counters"); it != o.end() && it->value().is_object()) {
     for (const auto& [k, v] : it->value().as_object()) {
       (void)k;
-      s.counters.push_back(v.is_int64() ? v.as_int64() : static_cast<int64_t>(v.to_number<double>()));
+      s.counters.push_back(v.is_int64() ? v.as_int64()
+                                        : static_cast<int64_t>(v.to_number<double>()));
     }
   }
   return s;
@@ -189,7 +197,10 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
     so["name"] = st.name;
     so["url"] = st.url.origin();
     if (plan.model == LoadModel::open) {
-      so["planned_requests"] = std::floor(st.profile.total_arrivals() / plan.segment.count);
+      // Uniform arrivals: k = 0 .. N-1 (N = ceil of the integral); segment i owns k mod n = i.
+      const uint64_t total = static_cast<uint64_t>(std::ceil(st.profile.total_arrivals() - 1e-9));
+      const uint64_t n = plan.segment.count, i = plan.segment.index;
+      so["planned_requests"] = total > i ? (total - 1 - i) / n + 1 : 0;
       so["peak_target_rps"] = st.profile.peak_rate() / plan.segment.count;
     } else {
       so["connections"] = st.connections;
@@ -221,9 +232,14 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
 }
 
 void check_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw std::runtime_error(
+        fmt::format("cannot write report '{}': it exists and is not a regular file", path));
   std::string tmp = path + ".tmp-check";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));
   ::close(fd);
   ::unlink(tmp.c_str());
 }
@@ -233,7 +249,8 @@ void write_json_atomic(const std::string& path, const json::value& value) {
   std::string text = json::serialize(value);
   text += '\n';
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));
   size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -259,14 +276,17 @@ void write_json_atomic(const std::string& path, const json::value& value) {
 
 json::object read_report(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read report '{}': {}", path, strerror(errno)));
+  if (!in)
+    throw std::runtime_error(fmt::format("cannot read report '{}': {}", path, strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   boost::system::error_code ec;
   json::value v = json::parse(ss.str(), ec);
-  if (ec) throw std::runtime_error(fmt::format("report '{}' is not valid JSON: {}", path, ec.message()));
+  if (ec)
+    throw std::runtime_error(fmt::format("report '{}' is not valid JSON: {}", path, ec.message()));
   if (!v.is_object() || !v.as_object().contains("meta") || !v.as_object().contains("streams"))
-    throw std::runtime_error(fmt::format("'{}' is not a trafficsim report (no meta/streams)", path));
+    throw std::runtime_error(
+        fmt::format("'{}' is not a trafficsim report (no meta/streams)", path));
   return std::move(v.as_object());
 }
 
@@ -340,7 +360,8 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
   out["meta"] = meta;
 
   double duration_s = 0;
-  for (const auto& [file, r] : reports) duration_s = std::max(duration_s, num(r, "duration_s", file));
+  for (const auto& [file, r] : reports)
+    duration_s = std::max(duration_s, num(r, "duration_s", file));
 
   const json::array& first_streams = first.at("streams").as_array();
   json::array streams_out;
@@ -350,9 +371,11 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
   for (const auto& [file, r] : reports) {
     if (auto it = r.find("saturation"); it != r.end() && it->value().is_object()) {
       const auto& so = it->value().as_object();
-      if (so.contains("saturated") && so.at("saturated").is_bool() && so.at("saturated").as_bool()) {
+      if (so.contains("saturated") && so.at("saturated").is_bool() &&
+          so.at("saturated").as_bool()) {
         saturated = true;
-        reasons.emplace_back(fmt::format("{}: {}", file, so.contains("reason") ? std::string(so.at("reason").as_string()) : ""));
+        reasons.emplace_back(fmt::format(
+            "{}: {}", file, so.contains("reason") ? std::string(so.at("reason").as_string()) : ""));
       }
     }
   }
@@ -430,7 +453,8 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
       double err = num(p, "error_ratio", "timeseries");
       q["t_s"] = static_cast<double>(key) / 2;
       q["rps"] = prev_rps + rps;
-      q["error_ratio"] = prev_rps + rps > 0 ? (prev_err * prev_rps + err * rps) / (prev_rps + rps) : 0.0;
+      q["error_ratio"] =
+          prev_rps + rps > 0 ? (prev_err * prev_rps + err * rps) / (prev_rps + rps) : 0.0;
       for (const char* k : {"p50_us", "p95_us", "p99_us"}) {
         int64_t v = static_cast<int64_t>(num(p, k, "timeseries"));
         q[k] = q.contains(k) ? std::max(q[k].to_number<int64_t>(), v) : v;

@@ -37,7 +37,9 @@ constexpr int64_t kReconnectMinNs = 10'000'000;    // closed model: back-off aft
 constexpr int64_t kReconnectMaxNs = 1'000'000'000;
 constexpr size_t kMaxErrorSamples = 8;
 
-int64_t to_us(int64_t ns) { return ns <= 0 ? 0 : ns / 1000; }
+int64_t to_us(int64_t ns) {
+  return ns <= 0 ? 0 : ns / 1000;
+}
 
 // A fixed-capacity FIFO ring: the backlog. Capacity is set once; push/pop never allocate.
 template <typename T>
@@ -72,12 +74,21 @@ struct Pending {
   uint64_t k = 0;
   int64_t intended_ns = 0;
   uint32_t tmpl = 0;
+  bool resend = false;  // re-sent after the server closed a reused connection under it
 };
 
 struct StreamState;
 
 struct Connection {
-  enum class State : uint8_t { free, connecting, handshaking, idle, writing, reading, waiting_retry };
+  enum class State : uint8_t {
+    free,
+    connecting,
+    handshaking,
+    idle,
+    writing,
+    reading,
+    waiting_retry
+  };
   State state = State::free;
   int fd = -1;
   SSL* ssl = nullptr;
@@ -85,15 +96,15 @@ struct Connection {
   size_t addr_index = 0;
   bool has_request = false;  // a Pending is assigned (connecting/handshaking/writing/reading)
   Pending req;
-  int64_t sent_ns = 0;       // actual send (or connection start for a fresh connection)
+  int64_t sent_ns = 0;  // actual send (or connection start for a fresh connection)
   size_t write_off = 0;
-  uint32_t served = 0;       // responses received on this connection
+  uint32_t served = 0;  // responses received on this connection
   bool response_started = false;
   uint64_t response_bytes = 0;
-  int64_t retry_at_ns = 0;   // closed model: when to reconnect
+  int64_t retry_at_ns = 0;  // closed model: when to reconnect
   int64_t backoff_ns = 0;
   http::ResponseParser parser;
-  std::string body;          // kept only when the stream keeps bodies; capacity reused
+  std::string body;  // kept only when the stream keeps bodies; capacity reused
   // In-flight FIFO links (per stream, ordered by sent_ns).
   Connection* prev = nullptr;
   Connection* next = nullptr;
@@ -109,15 +120,24 @@ struct InflightList {
   void push_back(Connection* c) {
     c->prev = tail;
     c->next = nullptr;
-    if (tail) tail->next = c; else head = c;
+    if (tail)
+      tail->next = c;
+    else
+      head = c;
     tail = c;
     c->in_flight = true;
     ++size;
   }
   void unlink(Connection* c) {
     if (!c->in_flight) return;
-    if (c->prev) c->prev->next = c->next; else head = c->next;
-    if (c->next) c->next->prev = c->prev; else tail = c->prev;
+    if (c->prev)
+      c->prev->next = c->next;
+    else
+      head = c->next;
+    if (c->next)
+      c->next->prev = c->prev;
+    else
+      tail = c->prev;
     c->prev = c->next = nullptr;
     c->in_flight = false;
     --size;
@@ -192,14 +212,14 @@ struct Worker::Impl {
   std::atomic<bool> stop_requested{false};
   bool issuing = true;
   std::vector<StreamState> streams;
-  std::deque<Connection> pool;        // stable addresses; grows only while connections open
+  std::deque<Connection> pool;  // stable addresses; grows only while connections open
   std::vector<Connection*> free_list;
-  std::vector<Connection*> graveyard;  // closed during this batch; reusable after it
+  std::vector<Connection*> graveyard;   // closed during this batch; reusable after it
   std::vector<Connection*> retry_list;  // closed model: connections waiting to reconnect
   std::vector<Connection*> retry_scratch;
   std::vector<char> rbuf;
-  RunStats stats;       // since last flush (worker-owned)
-  RunStats mailbox;     // handed to the engine under mailbox_mu
+  RunStats stats;    // since last flush (worker-owned)
+  RunStats mailbox;  // handed to the engine under mailbox_mu
   std::mutex mailbox_mu;
   std::vector<std::string> errors_seen;  // bounded, guarded by mailbox_mu
   int64_t next_flush_ns = 0;
@@ -369,7 +389,8 @@ struct Worker::Impl {
     release_socket(c);
     c.stream->inflight.unlink(&c);
     c.has_request = false;
-    c.backoff_ns = c.backoff_ns == 0 ? kReconnectMinNs : std::min(c.backoff_ns * 2, kReconnectMaxNs);
+    c.backoff_ns =
+        c.backoff_ns == 0 ? kReconnectMinNs : std::min(c.backoff_ns * 2, kReconnectMaxNs);
     c.retry_at_ns = now + c.backoff_ns;
     c.state = Connection::State::waiting_retry;
     retry_list.push_back(&c);
@@ -458,7 +479,8 @@ struct Worker::Impl {
     c.sent_ns = now;
     auto& e = stats.streams[st.index].endpoints[p.tmpl];
     ++e.requests;
-    if (!closed_model) e.send_lateness.record(to_us(now - p.intended_ns));
+    // One lateness sample per arrival: a re-send after a keep-alive race is not a new arrival.
+    if (!closed_model && !p.resend) e.send_lateness.record(to_us(now - p.intended_ns));
     st.inflight.push_back(&c);
   }
 
@@ -624,6 +646,7 @@ struct Worker::Impl {
   void retry_elsewhere(Connection& c, int64_t now) {
     StreamState& st = *c.stream;
     Pending p = c.req;
+    p.resend = true;
     --stats.streams[st.index].endpoints[p.tmpl].requests;  // counted again when re-sent
     c.has_request = false;
     st.inflight.unlink(&c);
@@ -827,7 +850,8 @@ struct Worker::Impl {
     for (auto& c : pool) {
       if (c.state == Connection::State::waiting_retry ||
           ((c.state == Connection::State::connecting ||
-            c.state == Connection::State::handshaking) && !c.has_request)) {
+            c.state == Connection::State::handshaking) &&
+           !c.has_request)) {
         close_conn(c);
       }
     }
@@ -912,7 +936,8 @@ struct Worker::Impl {
       for (auto& st : streams)
         if (st.inflight.head) wake = std::min(wake, st.inflight.head->sent_ns + st.timeout_ns);
       int64_t wait = std::max<int64_t>(0, wake - now);
-      timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+      timespec ts{static_cast<time_t>(wait / 1'000'000'000),
+                  static_cast<long>(wait % 1'000'000'000)};
       int n = epoll_pwait2(epfd, events, kMaxEvents, &ts, nullptr);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -945,7 +970,9 @@ Worker::~Worker() {
   if (impl_->wake_fd >= 0) ::close(impl_->wake_fd);
 }
 
-void Worker::run() { impl_->run(); }
+void Worker::run() {
+  impl_->run();
+}
 
 void Worker::stop() {
   impl_->stop_requested.store(true);
@@ -974,8 +1001,7 @@ int64_t Worker::now_ns() {
 
 std::vector<std::vector<StreamShare>> plan_shares(const Plan& plan, int threads) {
   threads = std::max(1, threads);
-  std::vector<std::vector<StreamShare>> out(threads,
-                                            std::vector<StreamShare>(plan.streams.size()));
+  std::vector<std::vector<StreamShare>> out(threads, std::vector<StreamShare>(plan.streams.size()));
   const uint64_t n = plan.segment.count;
   for (size_t s = 0; s < plan.streams.size(); ++s) {
     const Stream& st = plan.streams[s];

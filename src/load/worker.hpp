@@ -26,21 +26,21 @@ namespace trafficsim::load {
 // Which workers serve a stream, and this worker's share of it.
 struct StreamShare {
   bool serves = false;
-  uint64_t first_k = 0;   // first arrival index this worker owns
-  uint64_t stride = 1;    // arrival index stride (segments x workers of the stream)
-  int connections = 0;    // this worker's connection cap (open) or count (closed)
-  size_t backlog = 0;     // this worker's backlog bound
+  uint64_t first_k = 0;  // first arrival index this worker owns
+  uint64_t stride = 1;   // arrival index stride (segments x workers of the stream)
+  int connections = 0;   // this worker's connection cap (open) or count (closed)
+  size_t backlog = 0;    // this worker's backlog bound
   double bucket_capacity = 0, bucket_refill_per_s = 0;  // hard cap share, 0 = none
 };
 
 struct WorkerSetup {
   const Plan* plan = nullptr;
   int index = 0;
-  std::vector<StreamShare> shares;                                // parallel to plan->streams
-  std::vector<std::vector<http::ResolvedAddress>> addresses;      // parallel to plan->streams
-  SSL_CTX* ssl_ctx = nullptr;                                     // shared, thread-safe use
-  int64_t start_ns = 0;                                           // CLOCK_MONOTONIC of t = 0
-  int64_t end_ns = 0;                                             // issuing ends here
+  std::vector<StreamShare> shares;                            // parallel to plan->streams
+  std::vector<std::vector<http::ResolvedAddress>> addresses;  // parallel to plan->streams
+  SSL_CTX* ssl_ctx = nullptr;                                 // shared, thread-safe use
+  int64_t start_ns = 0;                                       // CLOCK_MONOTONIC of t = 0
+  int64_t end_ns = 0;                                         // issuing ends here
 };
 
 // Computes each worker's share of each stream: streams with a hard cap go to one worker (the

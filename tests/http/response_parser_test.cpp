@@ -379,6 +379,8 @@ std::vector<Malformed> malformed_responses() {
       {"status_two_digits", "HTTP/1.1 20 OK\r\n\r\n"},
       {"status_four_digits", "HTTP/1.1 2000 OK\r\n\r\n"},
       {"status_below_100", "HTTP/1.1 099 Odd\r\n\r\n"},
+      {"status_above_599", "HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n"},
+      {"status_999", "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n"},
       {"http2_version", "HTTP/2.0 200 OK\r\n\r\n"},
       {"truncated_version", "HTTP/1.1\r\n\r\n"},
       {"bad_content_length", "HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n"},

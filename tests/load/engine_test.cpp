@@ -396,7 +396,8 @@ TEST(Engine, MergeRefusesMissingDuplicateAndForeignSegments) {
     return std::string("merged");
   };
   EXPECT_NE(message({{"a.json", s0}}).find("1/2"), std::string::npos);
-  EXPECT_NE(message({{"a.json", s0}, {"b.json", s0}, {"c.json", s1}}).find("twice"), std::string::npos);
+  EXPECT_NE(message({{"a.json", s0}, {"b.json", s0}, {"c.json", s1}}).find("twice"),
+            std::string::npos);
   std::string foreign = message({{"a.json", s0}, {"b.json", other}});
   EXPECT_NE(foreign.find("different plan"), std::string::npos);
   EXPECT_NE(foreign.find("b.json"), std::string::npos);
