@@ -165,17 +165,7 @@ int run_bench(const BenchOptions& o) {
   progress.finish();
 
   auto report = load::build_report(plan, result, TRAFFICSIM_VERSION);
-  print_summary(stdout, report, out_style);
-  if (!o.json_path.empty()) {
-    try {
-      load::write_json_atomic(o.json_path, report);
-      fmt::print("Report written to {}\n", o.json_path);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "trafficsim bench: {}\n", e.what());
-      return kExitRunFailed;
-    }
-  }
-  return kExitOk;
+  return present_report(report, o.json_path, out_style, "trafficsim bench");
 }
 
 }  // namespace trafficsim::cli

@@ -41,17 +41,8 @@ int run_report_merge(const ReportMergeOptions& o) {
   const auto& seg = merged.at("meta").as_object().at("segment").as_object();
   fmt::print("Merged {} segment reports of plan {}\n", seg.at("count").as_uint64() + 0,
              std::string(merged.at("meta").as_object().at("plan_hash").as_string()));
-  print_summary(stdout, merged, Style::for_fd(fileno(stdout), !o.no_color));
-  if (!o.json_path.empty()) {
-    try {
-      load::write_json_atomic(o.json_path, merged);
-      fmt::print("Report written to {}\n", o.json_path);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "trafficsim report merge: {}\n", e.what());
-      return kExitRunFailed;
-    }
-  }
-  return kExitOk;
+  return present_report(merged, o.json_path, Style::for_fd(fileno(stdout), !o.no_color),
+                        "trafficsim report merge");
 }
 
 }  // namespace trafficsim::cli

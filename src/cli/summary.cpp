@@ -4,6 +4,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "cli/arguments.hpp"
+#include "load/report.hpp"
 #include <boost/json.hpp>
 
 namespace trafficsim::cli {
@@ -126,6 +129,20 @@ void print_summary(std::FILE* out, const json::object& r, const Style& st) {
   if (meta.contains("stopped_early") && meta.at("stopped_early").as_bool())
     fmt::print(out, "  {}\n", st.yellow("stopped early: figures cover the time until the stop"));
   fmt::print(out, "\n");
+}
+
+int present_report(const json::object& report, const std::string& json_path, const Style& style,
+                   const char* command) {
+  print_summary(stdout, report, style);
+  if (json_path.empty()) return kExitOk;
+  try {
+    load::write_json_atomic(json_path, report);
+    fmt::print("Report written to {}\n", json_path);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", command, e.what());
+    return kExitRunFailed;
+  }
+  return kExitOk;
 }
 
 }  // namespace trafficsim::cli

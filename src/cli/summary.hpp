@@ -2,6 +2,7 @@
 // The wrk-style summary printed at the end of a run (or of a merge), read from the JSON report
 // so that every figure a person sees is the figure a program reads.
 #include <cstdio>
+#include <string>
 
 #include <boost/json/object.hpp>
 
@@ -10,5 +11,11 @@
 namespace trafficsim::cli {
 
 void print_summary(std::FILE* out, const boost::json::object& report, const Style& style);
+
+// Prints the summary to stdout and, when json_path is set, writes the report there atomically.
+// Returns the exit code (kExitRunFailed when the report cannot be written; the summary was
+// printed, so nothing measured is lost).
+int present_report(const boost::json::object& report, const std::string& json_path,
+                   const Style& style, const char* command);
 
 }  // namespace trafficsim::cli
