@@ -3,6 +3,7 @@
 // test suite (scripts/nginx.sh), or a free port where nothing listens (connection refused).
 // Nothing waits on a fixed sleep: processes are waited for with deadlines.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <signal.h>
 #include <unistd.h>
@@ -302,6 +303,19 @@ TEST_F(BenchCliTest, UnresolvableHostExitsOne) {
   ASSERT_EQ(lines.size(), 1u) << describe(r);
   EXPECT_NE(lines[0].find("no-such-host.invalid"), std::string::npos) << lines[0];
   EXPECT_EQ(r.out.find("Running"), std::string::npos) << describe(r);
+}
+
+TEST_F(BenchCliTest, ConnectionsAboveTheHardFileLimitFailWithWhatIsPossible) {
+  rlimit rl{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1'000'000) GTEST_SKIP() << "no hard limit";
+  const std::string too_many = std::to_string(rl.rlim_max + 1000);
+  ProcessResult r = trafficsim({"bench", "http://127.0.0.1:1/", "-c", too_many, "-d", "1s"});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  auto lines = problem_lines(r.err);
+  ASSERT_EQ(lines.size(), 1u) << describe(r);
+  EXPECT_NE(lines[0].find(std::to_string(rl.rlim_max)), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("use at most"), std::string::npos) << lines[0];
 }
 
 TEST_F(BenchCliTest, UnwritableReportPathFailsBeforeTheRun) {
