@@ -24,6 +24,10 @@ class ArrivalSchedule {
   ArrivalSchedule(const RateProfile& profile, ArrivalProcess process, uint64_t run_seed,
                   uint64_t stream, uint64_t first, uint64_t stride);
 
+  // The schedule keeps a pointer to the profile: a temporary would dangle.
+  ArrivalSchedule(RateProfile&& profile, ArrivalProcess process, uint64_t run_seed,
+                  uint64_t stream, uint64_t first, uint64_t stride) = delete;
+
   // The next arrival of this partition, or nullopt once past the profile's end.
   std::optional<Arrival> next();
   // The arrival next() would return, without consuming it.
