@@ -833,7 +833,7 @@ struct Worker::Impl {
   }
 
   // ---- stopping ----------------------------------------------------------------------------
-  void stop_issuing(int64_t now) {
+  void stop_issuing() {
     issuing = false;
     for (auto& st : streams) {
       auto& ep = stats.streams[st.index].endpoints;
@@ -855,7 +855,6 @@ struct Worker::Impl {
         close_conn(c);
       }
     }
-    (void)now;
   }
 
   bool anything_in_flight() const {
@@ -912,7 +911,7 @@ struct Worker::Impl {
     for (;;) {
       int64_t now = now_ns();
       if (issuing && (stop_requested.load(std::memory_order_relaxed) || now >= setup.end_ns))
-        stop_issuing(now);
+        stop_issuing();
       if (issuing && !closed_model) {
         for (auto& st : streams) issue_due(st, now);
       }
