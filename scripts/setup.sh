@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # servers and peers for integration tests and benchmarks
   nginx-light openssl wrk nghttp2-client hey procps util-linux python3
+  # promtool (checks our /metrics exposition)
+  prometheus
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/report_command.hpp"
+#include "cli/target_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace trafficsim::cli;
@@ -16,8 +17,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   BenchOptions bench;
   ReportMergeOptions merge;
+  TargetCommandOptions target;
   auto* bench_cmd = add_bench_command(app, bench);
   auto* merge_cmd = add_report_command(app, merge);
+  auto* target_cmd = add_target_command(app, target);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   }
   if (bench_cmd->parsed()) return run_bench(bench);
   if (merge_cmd->parsed()) return run_report_merge(merge);
+  if (target_cmd->parsed()) return run_target(target);
   fmt::print(stderr, "trafficsim: no command given\n");
   return kExitUsage;
 }

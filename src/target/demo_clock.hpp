@@ -1,0 +1,99 @@
+#pragma once
+// The Black Friday demo timeline of /products/recommendations: as the demo minute advances the
+// endpoint gets slower and fails more often, along one fixed table, so that a monitor watching it
+// goes calm -> warming -> surge -> degraded -> critical -> collapse in the same order every run.
+// DEMO_TIME_SCALE compresses the story (60 = one demo minute per real second); it never changes
+// the table.
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace trafficsim::target {
+
+enum class DemoPhase { calm, warming, surge, degraded, critical, collapse };
+
+// "calm", "warming", ...
+std::string_view demo_phase_name(DemoPhase phase);
+
+// A phase applies from from_minute (inclusive) to the next rule's from_minute (exclusive).
+struct PhaseRule {
+  DemoPhase phase;
+  double from_minute;
+  double min_delay_ms;  // added delay, uniform in [min_delay_ms, max_delay_ms]
+  double max_delay_ms;
+  double failure_ratio;  // scripted failures, 0..1
+};
+
+// | demo minute  | added delay    | failure ratio | phase    |
+// | 0  <= m < 1  | 100-300 ms     | 0             | calm     |
+// | 1  <= m < 5  | 100-300 ms     | 0.02          | warming  |
+// | 5  <= m < 10 | 100-300 ms     | 0.15          | surge    |
+// | 10 <= m < 15 | 500-1200 ms    | 0.45          | degraded |
+// | 15 <= m < 20 | 1200-2500 ms   | 0.65          | critical |
+// | m >= 20      | 2500-3200 ms   | 0.78          | collapse |
+const std::vector<PhaseRule>& demo_phase_table();
+
+// The rule whose range holds demo_minute; negative (or NaN) minutes are calm.
+const PhaseRule& demo_phase_rule(double demo_minute);
+
+// A bad DEMO_* environment variable; the message names the variable and the bad value.
+class ConfigError : public std::runtime_error {
+ public:
+  using runtime_error::runtime_error;
+};
+
+struct DemoSettings {
+  bool enabled = false;
+  std::string mode;  // "blackfriday" when enabled, "" otherwise
+  double start_unix_seconds = 0;
+  double time_scale = 1.0;  // demo seconds per real second
+  double duration_minutes = 30;
+};
+
+// Reads, through getenv_fn (returns nullptr when unset):
+//   DEMO_MODE             "blackfriday" (any case) enables; unset, "", "off", "none" disable
+//   DEMO_START_TIMESTAMP  unix seconds, fractional allowed, >= 0; unset or "" -> now_unix_seconds
+//   DEMO_TIME_SCALE       > 0 and <= 3600; default 1
+//   DEMO_DURATION_MINUTES > 0; default 30
+// Every variable is checked even when the demo is off, so a typo fails at startup rather than on
+// the day the demo is switched on. Throws ConfigError.
+DemoSettings demo_settings_from_env(const std::function<const char*(const char*)>& getenv_fn,
+                                    double now_unix_seconds);
+
+// Where the demo is in its story. Immutable after construction: safe to share between threads as
+// long as `now` is.
+class DemoClock {
+ public:
+  using NowFn = std::function<double()>;  // unix seconds; empty means the system clock
+
+  explicit DemoClock(DemoSettings settings, NowFn now = {});
+
+  const DemoSettings& settings() const { return settings_; }
+
+  // (now - start) * time_scale / 60, never below 0 (a start in the future has not begun yet).
+  // Always 0 when the demo mode is off: without the demo the endpoint stays calm.
+  double minute() const;
+
+  const PhaseRule& rule() const { return demo_phase_rule(minute()); }
+
+  // Uniform in the current rule's delay range; a pure function of random_bits and the time.
+  double sample_delay_ms(uint64_t random_bits) const;
+
+  // True with the current rule's failure ratio; always false when the demo mode is off. Draws
+  // independently of sample_delay_ms, so callers may pass both the same random_bits.
+  bool scripted_failure(uint64_t random_bits) const;
+
+  // {"mode","enabled","start_timestamp","time_scale","duration_minutes","minute","phase"}
+  boost::json::object to_json() const;
+
+ private:
+  DemoSettings settings_;
+  NowFn now_;
+};
+
+}  // namespace trafficsim::target

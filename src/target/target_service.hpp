@@ -1,0 +1,75 @@
+#pragma once
+// The demo target service: the system under test that tells the seeds' stories — an LLM
+// classify API (seed 000), a users API with an error endpoint (001), a product catalog whose
+// recommendations query lacks its index and a checkout that depends on it (002) — with runtime
+// fault injection, Prometheus metrics, a JSON access log and recent spans built in.
+// Started by `trafficsim target` and, in-process, by the commands that need a target.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "target/catalog_store.hpp"
+#include "target/demo_clock.hpp"
+
+namespace trafficsim::telemetry {
+class Registry;
+}
+
+namespace trafficsim::target {
+
+struct TargetOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;  // 0: a free port
+  std::filesystem::path data_dir;  // where catalog.sqlite lives (created when missing)
+  int64_t catalog_rows = 500'000;
+  std::string access_log = "-";  // "-" stdout, "off", or a file path (appended)
+  std::string api_key;           // required as X-API-Key on /admin/* when not empty
+  std::string catalog_url;       // what checkout calls; empty: this service itself
+  DemoSettings demo;
+  int threads = 0;  // io threads; 0: one per core
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds checkout_timeout{5'000};      // checkout -> recommendations
+  std::chrono::milliseconds recommendations_timeout{5'000};  // queue wait + scan, server side
+  std::chrono::milliseconds products_timeout{2'000};       // queue wait + indexed query
+  int indexed_threads = 4;
+  size_t indexed_queue = 1024;
+  int scan_threads = 0;  // 0: half the cores, at least 1 (the scan pool is meant to be small)
+  size_t scan_queue = 16;
+  size_t users_capacity = 10'000;
+  size_t span_capacity = 2048;
+  uint64_t seed = 0;                 // 0: from the clock
+  std::function<double()> now_unix;  // injected clock (unix seconds) for tests; empty: system
+};
+
+class TargetError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class TargetService {
+ public:
+  // Prepares the catalog (generates it on first use: seconds) and binds the listening socket.
+  // Throws TargetError with a message naming what is wrong (catalog, address, log file).
+  explicit TargetService(TargetOptions options);
+  ~TargetService();
+  TargetService(const TargetService&) = delete;
+  TargetService& operator=(const TargetService&) = delete;
+
+  void start();
+  void stop();  // idempotent; in-flight work is cancelled, the access log flushed
+
+  uint16_t port() const;
+  std::string url() const;
+  const CatalogInfo& catalog_info() const;
+  telemetry::Registry& registry();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trafficsim::target
