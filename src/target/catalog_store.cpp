@@ -98,13 +98,13 @@ uint64_t draw(uint64_t seed, int64_t id, uint64_t lane) {
 // Words of the short description. The table is deliberately narrow (about 100 bytes a row):
 // on this kind of machine a full scan of 500 000 such rows already costs 30-40 ms, which is the
 // gap between the two queries the demo needs; wider rows would only slow generation and tests.
-constexpr std::string_view kAdjectives[] = {"compact", "durable", "lightweight", "premium",
-                                            "versatile", "rugged", "elegant", "eco-friendly",
-                                            "handcrafted", "wireless", "ergonomic", "classic"};
+constexpr std::string_view kAdjectives[] = {
+    "compact", "durable",      "lightweight", "premium",  "versatile", "rugged",
+    "elegant", "eco-friendly", "handcrafted", "wireless", "ergonomic", "classic"};
 constexpr std::string_view kFeatures[] = {
-    "a two-year warranty",      "free returns",      "replaceable parts",
-    "an adjustable fit",        "a carry case",      "batteries included",
-    "a water-resistant finish", "a gift wrapper",    "an extended support plan"};
+    "a two-year warranty",      "free returns",   "replaceable parts",
+    "an adjustable fit",        "a carry case",   "batteries included",
+    "a water-resistant finish", "a gift wrapper", "an extended support plan"};
 
 template <size_t N>
 std::string_view pick(const std::string_view (&words)[N], uint64_t r) {
@@ -149,9 +149,9 @@ void write_catalog(const fs::path& file, const CatalogOptions& options) {
   if (fd < 0) throw WriteFailure{errno_cause(errno)};
   ::close(fd);
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(file.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) throw WriteFailure{sqlite_cause(raw, rc)};
 
@@ -232,8 +232,7 @@ int64_t query_int(sqlite3* db, const char* sql, int64_t fallback) {
 // that cannot even be read is simply a reason to rebuild.
 std::string why_unusable(const fs::path& path, const CatalogOptions& options) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return std::string("unreadable: ") + sqlite_cause(raw, rc);
   try {
@@ -252,26 +251,25 @@ std::string why_unusable(const fs::path& path, const CatalogOptions& options) {
     if (rows != options.rows) {
       return "row count " + std::to_string(rows) + ", requested " + std::to_string(options.rows);
     }
-    auto seed = static_cast<uint64_t>(
-        query_int(db.get(), "SELECT value FROM meta WHERE key = 'seed'", -1));
+    auto seed =
+        static_cast<uint64_t>(query_int(db.get(), "SELECT value FROM meta WHERE key = 'seed'", -1));
     if (seed != options.seed) {
       return "seed " + std::to_string(seed) + ", requested " + std::to_string(options.seed);
     }
     // The header records the database size. SQLite itself refuses a file shorter than that
     // (it lost its tail, where the index pages are); a longer one has something appended.
-    int64_t expected_bytes = query_int(db.get(), "PRAGMA page_count", 0) *
-                             query_int(db.get(), "PRAGMA page_size", 0);
+    int64_t expected_bytes =
+        query_int(db.get(), "PRAGMA page_count", 0) * query_int(db.get(), "PRAGMA page_size", 0);
     std::error_code ec;
     auto actual_bytes = static_cast<int64_t>(fs::file_size(path, ec));
     if (ec || actual_bytes != expected_bytes) {
       return "file is " + std::to_string(actual_bytes) + " bytes, its header says " +
              std::to_string(expected_bytes);
     }
-    bool has_index =
-        query_int(db.get(),
-                  "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
-                  "name = 'idx_products_category_active'",
-                  0) == 1;
+    bool has_index = query_int(db.get(),
+                               "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                               "name = 'idx_products_category_active'",
+                               0) == 1;
     if (!has_index) return "index " + std::string(kIndexName) + " is missing";
     // Counting walks the whole index, so a damaged index page shows up here.
     int64_t counted = query_int(db.get(), "SELECT count(*) FROM products", -1);
@@ -338,9 +336,9 @@ void ensure_directory(const fs::path& dir) {
 }  // namespace
 
 const std::vector<std::string>& catalog_categories() {
-  static const std::vector<std::string> categories = {
-      "electronics", "books",  "home",       "toys",    "clothing",
-      "sports",      "beauty", "garden",     "automotive", "grocery"};
+  static const std::vector<std::string> categories = {"electronics", "books",  "home",   "toys",
+                                                      "clothing",    "sports", "beauty", "garden",
+                                                      "automotive",  "grocery"};
   return categories;
 }
 

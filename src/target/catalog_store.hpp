@@ -34,9 +34,9 @@ struct CatalogOptions {
 struct CatalogInfo {
   std::filesystem::path path;  // data_dir / "catalog.sqlite"
   int64_t rows = 0;
-  bool generated = false;           // false when an existing file was reused
-  double generation_seconds = 0;    // 0 when reused
-  std::string rebuild_reason;       // why an existing file was replaced; empty if none was
+  bool generated = false;         // false when an existing file was reused
+  double generation_seconds = 0;  // 0 when reused
+  std::string rebuild_reason;     // why an existing file was replaced; empty if none was
 };
 
 // Returns the catalog at data_dir/catalog.sqlite, generating it unless a valid catalog with this
@@ -52,9 +52,9 @@ const std::vector<std::string>& catalog_categories();
 
 struct Product {
   int64_t id = 0;
-  std::string name;      // e.g. "Electronics item 12345"
-  std::string category;  // one of catalog_categories()
-  double price = 0;      // dollars, in [1.00, 2000.00], whole cents
+  std::string name;        // e.g. "Electronics item 12345"
+  std::string category;    // one of catalog_categories()
+  double price = 0;        // dollars, in [1.00, 2000.00], whole cents
   int64_t popularity = 0;  // in [0, 1'000'000]
   bool active = false;     // about 90 % of rows are active
 };

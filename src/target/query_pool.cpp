@@ -102,8 +102,8 @@ class Connection {
  public:
   Connection(const std::filesystem::path& path, const std::atomic<bool>& stopping) {
     watch_.stopping = &stopping;
-    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) fail(path);
     // Pages come straight from the OS page cache, shared by all connections, instead of being
     // copied into each connection's private 2 MiB cache on every scan.
@@ -197,8 +197,8 @@ class Connection {
   // run by tests.
   PreparedQuery prepare(const std::filesystem::path& path, const std::string& sql) {
     PreparedQuery query;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &query.stmt,
-                           nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &query.stmt, nullptr) !=
+        SQLITE_OK) {
       if (!path.empty()) fail(path);
       throw CatalogError(sqlite3_errmsg(db_));
     }
@@ -272,11 +272,11 @@ class Connection {
 // A fixed set of threads, one connection each, taking jobs from one bounded FIFO queue.
 class QueryPool {
  public:
-  QueryPool(std::string name, const std::filesystem::path& db_path, int threads,
-            size_t queue_limit)
+  QueryPool(std::string name, const std::filesystem::path& db_path, int threads, size_t queue_limit)
       : name_(std::move(name)) {
     if (threads < 1 || queue_limit < 1) {
-      throw std::invalid_argument("the " + name_ + " pool needs at least one thread and a queue "
+      throw std::invalid_argument("the " + name_ +
+                                  " pool needs at least one thread and a queue "
                                   "bound of at least one");
     }
     counts_.threads = static_cast<size_t>(threads);
@@ -315,8 +315,7 @@ class QueryPool {
         ++counts_.rejected;
         refusal.status = QueryStatus::rejected;
         refusal.error = name_ + " pool queue full (" + std::to_string(queue_.size()) +
-                        " queries waiting for " + std::to_string(counts_.threads) +
-                        " connections)";
+                        " queries waiting for " + std::to_string(counts_.threads) + " connections)";
       } else {
         queue_.push_back(std::move(job));
         work_available_.notify_one();
@@ -367,8 +366,8 @@ class QueryPool {
         result.error = "catalog service shutting down";
       } else if (job.cancel != nullptr && job.cancel->load()) {
         result.status = QueryStatus::cancelled;
-        result.error = "request went away after " + milliseconds_text(waited) + " in the " +
-                       name_ + " pool queue";
+        result.error = "request went away after " + milliseconds_text(waited) + " in the " + name_ +
+                       " pool queue";
       } else if (picked_at >= job.deadline) {
         result.status = QueryStatus::timed_out;
         result.error = "deadline passed after " + milliseconds_text(waited) + " in the " + name_ +
@@ -418,9 +417,9 @@ class QueryPool {
   const std::string name_;
   mutable std::mutex mutex_;
   std::condition_variable work_available_;
-  std::deque<Job> queue_;                // guarded by mutex_
-  PoolStats counts_;                     // guarded by mutex_ (queued is filled in by stats())
-  std::atomic<bool> stopping_{false};    // set under mutex_; read by progress handlers too
+  std::deque<Job> queue_;              // guarded by mutex_
+  PoolStats counts_;                   // guarded by mutex_ (queued is filled in by stats())
+  std::atomic<bool> stopping_{false};  // set under mutex_; read by progress handlers too
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<std::thread> threads_;
 };

@@ -37,10 +37,10 @@ enum class QueryStatus {
 std::string_view query_status_name(QueryStatus status);  // "ok", "rejected", "timed_out", ...
 
 struct QueryStats {
-  int64_t rows_scanned = 0;   // table rows stepped through (full scan) or index rows visited
+  int64_t rows_scanned = 0;  // table rows stepped through (full scan) or index rows visited
   int64_t rows_returned = 0;
-  bool full_scan = false;     // from the statement's query plan, not from which method was called
-  std::string index_used;     // "idx_products_category_active", or "NONE" for a full scan
+  bool full_scan = false;  // from the statement's query plan, not from which method was called
+  std::string index_used;  // "idx_products_category_active", or "NONE" for a full scan
   double queue_wait_seconds = 0;  // submitted -> picked up by a thread
   double execution_seconds = 0;   // picked up -> finished (0 when it never ran)
 };
@@ -113,8 +113,8 @@ class CatalogService {
   // For tests: runs arbitrary read-only `sql` on the scan pool with the same queueing, deadline
   // and cancellation as recommendations (rows are counted, not returned). `on_start` runs on the
   // pool thread just before the statement first steps, so a test knows the query is running.
-  void run_sql_for_test(std::string sql, Deadline deadline, CancelToken cancel,
-                        QueryCallback done, std::function<void()> on_start = {});
+  void run_sql_for_test(std::string sql, Deadline deadline, CancelToken cancel, QueryCallback done,
+                        std::function<void()> on_start = {});
 
  private:
   std::unique_ptr<detail::QueryPool> indexed_;

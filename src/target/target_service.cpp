@@ -468,8 +468,8 @@ void TargetService::Impl::handle(std::shared_ptr<const ServerRequest> request, h
       ex->parent_span_id = parent->span_id;
     }
   }
-  if (!ex->trace.valid()) ex->trace.trace_id = core::random_trace_id();
   ex->trace.span_id = core::random_span_id();
+  if (!ex->trace.valid()) ex->trace.trace_id = core::random_trace_id();  // no usable parent
 
   auto match = router.match(req.method, req.path());
   if (match.kind == http::Router<Handler>::Match::Kind::not_found) {

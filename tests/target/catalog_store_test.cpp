@@ -1,7 +1,7 @@
 #include "target/catalog_store.hpp"
 
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -150,8 +150,8 @@ TEST(CatalogStoreTest, GeneratesTheRequestedRowsAcrossAllCategories) {
 
   double active_share = std::stod(db.value("SELECT avg(active) FROM products"));
   EXPECT_NEAR(active_share, 0.9, 0.01);
-  auto bounds = db.rows(
-      "SELECT min(price), max(price), min(popularity), max(popularity) FROM products")[0];
+  auto bounds =
+      db.rows("SELECT min(price), max(price), min(popularity), max(popularity) FROM products")[0];
   EXPECT_GE(std::stod(bounds[0]), 1.0);
   EXPECT_LE(std::stod(bounds[1]), 2000.0);
   EXPECT_GE(std::stoll(bounds[2]), 0);
@@ -261,8 +261,8 @@ const Damage kDamages[] = {
        fs::remove(file);
        sqlite3* db = nullptr;
        sqlite3_open(file.c_str(), &db);
-       sqlite3_exec(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT)", nullptr,
-                    nullptr, nullptr);
+       sqlite3_exec(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT)", nullptr, nullptr,
+                    nullptr);
        sqlite3_close(db);
      },
      "not a catalog"},
@@ -303,8 +303,7 @@ TEST(CatalogStoreTest, RowsOutsideTheRangeAreRejected) {
       prepare_catalog(options_for(dir.path(), rows));
       ADD_FAILURE() << "no CatalogError";
     } catch (const CatalogError& error) {
-      EXPECT_NE(std::string(error.what()).find("[1, 50000000]"), std::string::npos)
-          << error.what();
+      EXPECT_NE(std::string(error.what()).find("[1, 50000000]"), std::string::npos) << error.what();
     }
   }
   EXPECT_TRUE(directory_listing(dir.path()).empty());
