@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -128,6 +129,11 @@ int run_target(const TargetCommandOptions& o) {
   t.scan_queue = o.scan_queue;
   t.seed = o.seed;
 
+  // A server should take as many connections as the system lets it: soft limit up to the hard.
+  if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   int stop_fd = install_stop_signals();
   signal(SIGXFSZ, SIG_IGN);  // a full disk is an error to report, not a signal to die of
   std::unique_ptr<target::TargetService> service;

@@ -55,21 +55,27 @@ std::optional<double> parse_number(std::string_view text) {
 
 std::string_view demo_phase_name(DemoPhase phase) {
   switch (phase) {
-    case DemoPhase::calm: return "calm";
-    case DemoPhase::warming: return "warming";
-    case DemoPhase::surge: return "surge";
-    case DemoPhase::degraded: return "degraded";
-    case DemoPhase::critical: return "critical";
-    case DemoPhase::collapse: return "collapse";
+    case DemoPhase::calm:
+      return "calm";
+    case DemoPhase::warming:
+      return "warming";
+    case DemoPhase::surge:
+      return "surge";
+    case DemoPhase::degraded:
+      return "degraded";
+    case DemoPhase::critical:
+      return "critical";
+    case DemoPhase::collapse:
+      return "collapse";
   }
   return "unknown";
 }
 
 const std::vector<PhaseRule>& demo_phase_table() {
   static const std::vector<PhaseRule> table{
-      {DemoPhase::calm, 0, 100, 300, 0.0},          {DemoPhase::warming, 1, 100, 300, 0.02},
-      {DemoPhase::surge, 5, 100, 300, 0.15},        {DemoPhase::degraded, 10, 500, 1200, 0.45},
-      {DemoPhase::critical, 15, 1200, 2500, 0.65},  {DemoPhase::collapse, 20, 2500, 3200, 0.78},
+      {DemoPhase::calm, 0, 100, 300, 0.0},         {DemoPhase::warming, 1, 100, 300, 0.02},
+      {DemoPhase::surge, 5, 100, 300, 0.15},       {DemoPhase::degraded, 10, 500, 1200, 0.45},
+      {DemoPhase::critical, 15, 1200, 2500, 0.65}, {DemoPhase::collapse, 20, 2500, 3200, 0.78},
   };
   return table;
 }

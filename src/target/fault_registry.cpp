@@ -21,7 +21,7 @@ constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMaxRouteLength = 512;
 constexpr int kMinAbortStatus = 400;
 constexpr int kMaxAbortStatus = 599;
-constexpr std::array<std::string_view, 8> kMethods{"*",      "GET",  "POST",   "PUT",
+constexpr std::array<std::string_view, 8> kMethods{"*",     "GET",    "POST", "PUT",
                                                    "PATCH", "DELETE", "HEAD", "OPTIONS"};
 constexpr std::string_view kJsonContentType = "application/json";
 constexpr std::string_view kTextContentType = "text/plain";
@@ -57,8 +57,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 bool valid_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -77,9 +77,9 @@ std::optional<std::string> unknown_key(const boost::json::object& object,
 
 // A number field within [min, max]; nullopt result means the field is absent.
 std::variant<std::optional<double>, ApiError> number_in_range(const boost::json::object& object,
-                                                             std::string_view key,
-                                                             std::string_view path, double min,
-                                                             double max) {
+                                                              std::string_view key,
+                                                              std::string_view path, double min,
+                                                              double max) {
   const boost::json::value* value = object.if_contains(key);
   if (value == nullptr) return std::optional<double>{};
   const std::optional<double> number = as_number(*value);
@@ -98,8 +98,8 @@ std::variant<FaultDelay, ApiError> parse_delay(const boost::json::value& value) 
   }
   const boost::json::object& object = value.get_object();
   if (auto key = unknown_key(object, {"mean_ms", "jitter_ms"}, "delay.")) {
-    return invalid(*key, "The field " + quoted(*key) +
-                             " is not part of a delay (mean_ms, jitter_ms).");
+    return invalid(*key,
+                   "The field " + quoted(*key) + " is not part of a delay (mean_ms, jitter_ms).");
   }
   auto mean = number_in_range(object, "mean_ms", "delay.mean_ms", 0, kMaxFaultDelayFieldMs);
   if (auto* e = std::get_if<ApiError>(&mean)) return std::move(*e);
@@ -119,8 +119,7 @@ std::variant<FaultAbort, ApiError> parse_abort(const boost::json::value& value,
   }
   const boost::json::object& object = value.get_object();
   if (auto key = unknown_key(object, {"status", "body"}, "abort.")) {
-    return invalid(*key,
-                   "The field " + quoted(*key) + " is not part of an abort (status, body).");
+    return invalid(*key, "The field " + quoted(*key) + " is not part of an abort (status, body).");
   }
   const boost::json::value* status = object.if_contains("status");
   if (status == nullptr) {
@@ -165,7 +164,7 @@ std::variant<double, ApiError> parse_expires_in_seconds(const boost::json::value
 
 // A required or optional string field; nullopt means absent.
 std::variant<std::optional<std::string>, ApiError> string_field(const boost::json::object& object,
-                                                               std::string_view key) {
+                                                                std::string_view key) {
   const boost::json::value* value = object.if_contains(key);
   if (value == nullptr) return std::optional<std::string>{};
   if (!value->is_string()) {
@@ -196,9 +195,8 @@ std::variant<Fault, ApiError> parse_fault(std::string_view json_body, double now
     return ApiError{400, "invalid_type", "body", "The request body must be a JSON object."};
   }
   const boost::json::object& object = document.get_object();
-  if (auto key = unknown_key(object, {"name", "route", "method", "probability", "delay", "abort",
-                                      "expires_in"},
-                             "")) {
+  if (auto key = unknown_key(
+          object, {"name", "route", "method", "probability", "delay", "abort", "expires_in"}, "")) {
     return invalid(*key, "The field " + quoted(*key) +
                              " is not part of a fault (name, route, method, probability, delay, "
                              "abort, expires_in).");
@@ -222,8 +220,7 @@ std::variant<Fault, ApiError> parse_fault(std::string_view json_body, double now
   if (!std::get<0>(route)) return invalid("route", "The field 'route' is required.");
   fault.route = std::move(*std::get<0>(route));
   if (fault.route.empty() || fault.route.front() != '/' || fault.route.size() > kMaxRouteLength) {
-    return invalid("route",
-                   "The field 'route' must start with '/' and be at most 512 characters.");
+    return invalid("route", "The field 'route' must start with '/' and be at most 512 characters.");
   }
 
   auto method = string_field(object, "method");
@@ -319,8 +316,8 @@ bool route_pattern_matches(std::string_view pattern, std::string_view text) {
 }
 
 struct FaultRegistry::Entry {
-  Fault fault;          // immutable while in the registry; hits live in `hits`
-  uint64_t draw_key;    // stream_key(name): makes the fault's draws its own
+  Fault fault;        // immutable while in the registry; hits live in `hits`
+  uint64_t draw_key;  // stream_key(name): makes the fault's draws its own
   std::atomic<uint64_t> hits{0};
 
   bool expired(double now_unix) const {
@@ -362,8 +359,8 @@ std::variant<FaultRegistry::PutOutcome, ApiError> FaultRegistry::put(Fault fault
   if (entries_.size() >= max_faults_) {
     return ApiError{409, "too_many_faults", "name",
                     "At most " + std::to_string(max_faults_) +
-                        " faults can be active; remove one before adding '" +
-                        entry->fault.name + "'."};
+                        " faults can be active; remove one before adding '" + entry->fault.name +
+                        "'."};
   }
   entries_.push_back(std::move(entry));
   count_.store(entries_.size(), std::memory_order_release);
@@ -425,8 +422,7 @@ FaultDecision FaultRegistry::evaluate(std::string_view method, std::string_view 
     if (fault.delay) {
       // Uniform in [mean - jitter, mean + jitter] from a draw independent of the firing one.
       const double spread = 2 * unit_from_bits(core::mix64(fire_bits)) - 1;
-      const double delay_ms =
-          std::max(0.0, fault.delay->mean_ms + fault.delay->jitter_ms * spread);
+      const double delay_ms = std::max(0.0, fault.delay->mean_ms + fault.delay->jitter_ms * spread);
       decision.delay += std::chrono::microseconds(std::llround(delay_ms * 1000));
       decision.applied.emplace_back(fault.name, "delay");
     }

@@ -34,8 +34,8 @@ struct FaultDelay {
 };
 
 struct FaultAbort {
-  int status;            // 400..599
-  std::string body;      // sent as is
+  int status;                // 400..599
+  std::string body;          // sent as is
   std::string content_type;  // "application/json" or "text/plain"
 };
 
@@ -130,7 +130,7 @@ class FaultRegistry {
   const size_t max_faults_;
   mutable std::shared_mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;  // guarded by mutex_
-  std::atomic<size_t> count_{0};  // entries_.size(), readable without the lock
+  std::atomic<size_t> count_{0};                 // entries_.size(), readable without the lock
 };
 
 }  // namespace trafficsim::target

@@ -53,8 +53,7 @@ const std::array<KeywordRule, 5>& keyword_rules() {
        false},
       {"application_received",
        {"received your application", "thank you for applying", "thanks for applying",
-        "application has been received", "application received",
-        "will review your application"},
+        "application has been received", "application received", "will review your application"},
        false},
       {"recruiter_outreach",
        {"recruiter", "reaching out", "opportunity", "came across your profile", "your background",
@@ -109,7 +108,8 @@ std::variant<ClassifyRequest, ApiError> parse_classify_request(std::string_view 
   boost::json::error_code ec;
   boost::json::value document = boost::json::parse(json_body, ec);
   if (ec) {
-    return bad_request("invalid_json", "", "The request body is not valid JSON (" + ec.message() + ").");
+    return bad_request("invalid_json", "",
+                       "The request body is not valid JSON (" + ec.message() + ").");
   }
   if (!document.is_object()) {
     return bad_request("invalid_type", "body", "The request body must be a JSON object.");
@@ -167,9 +167,9 @@ Classification classify_email(const ClassifyRequest& request, uint64_t random_bi
       if (i != *winner) rival_hits += hits[i];
     }
     result.category = rules[*winner].category;
-    result.confidence = std::clamp(kBaseConfidence + kConfidencePerHit * hits[*winner] -
-                                       kConfidencePerRivalHit * rival_hits,
-                                   kBaseConfidence, kMaxConfidence);
+    result.confidence = std::clamp(
+        kBaseConfidence + kConfidencePerHit * hits[*winner] - kConfidencePerRivalHit * rival_hits,
+        kBaseConfidence, kMaxConfidence);
   } else {
     result.category = llm_categories().back();  // "other"
     result.confidence = kOtherConfidence;
@@ -178,9 +178,9 @@ Classification classify_email(const ClassifyRequest& request, uint64_t random_bi
   result.input_tokens = estimate_tokens(request.subject) + estimate_tokens(request.body) +
                         estimate_tokens(request.sender) + kPromptOverheadTokens;
   const uint64_t output_span = kMaxOutputTokens - kMinOutputTokens + 1;
-  result.output_tokens = kMinOutputTokens + static_cast<int64_t>(
-                                                core::mix64(random_bits ^ kOutputTokensSalt) %
-                                                output_span);
+  result.output_tokens =
+      kMinOutputTokens +
+      static_cast<int64_t>(core::mix64(random_bits ^ kOutputTokensSalt) % output_span);
   const double latency_ms = kBaselineMinMs +
                             (kBaselineMaxMs - kBaselineMinMs) * unit_from_bits(random_bits) +
                             kPrefillMsPerInputToken * static_cast<double>(result.input_tokens);

@@ -44,20 +44,22 @@ std::string system_now_iso() {
 // Seed users: every (first, last) pair appears once per 400 ids; the id in the email keeps
 // emails unique beyond that.
 constexpr std::array<std::string_view, 20> kFirstNames{
-    "Olivia", "Liam",  "Emma",  "Noah",   "Amelia", "Oliver", "Sophia", "Elijah", "Mia",   "Lucas",
-    "Ava",    "Mateo", "Priya", "Wei",    "Fatima", "Kenji",  "Chloe",  "Diego",  "Aisha", "Jonas"};
+    "Olivia", "Liam",  "Emma",  "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Mia",   "Lucas",
+    "Ava",    "Mateo", "Priya", "Wei",  "Fatima", "Kenji",  "Chloe",  "Diego",  "Aisha", "Jonas"};
 constexpr std::array<std::string_view, 20> kLastNames{
-    "Smith",  "Johnson", "Garcia", "Miller", "Davis",  "Martinez", "Lopez",
-    "Wilson", "Anderson", "Thomas", "Moore",  "Jackson", "Martin", "Lee",
-    "Patel",  "Nguyen",  "Kim",    "Müller", "Rossi",  "Okafor"};
+    "Smith",  "Johnson",  "Garcia", "Miller", "Davis",   "Martinez", "Lopez",
+    "Wilson", "Anderson", "Thomas", "Moore",  "Jackson", "Martin",   "Lee",
+    "Patel",  "Nguyen",   "Kim",    "Müller", "Rossi",   "Okafor"};
 constexpr std::array<std::string_view, 3> kEmailDomains{"example.com", "example.org",
                                                         "mail.example.net"};
 
 std::string ascii_lower_letters(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
-    else if (c >= 'a' && c <= 'z') out += c;
+    if (c >= 'A' && c <= 'Z')
+      out += static_cast<char>(c - 'A' + 'a');
+    else if (c >= 'a' && c <= 'z')
+      out += c;
     // non-ASCII letters (the ü of Müller) are dropped from email local parts
   }
   return out;
@@ -133,9 +135,12 @@ std::variant<UserFields, ApiError> parse_user_fields(std::string_view json_body)
                    "The field '" + std::string(name) + "' must be a string.");
     }
     std::string text(value->get_string());
-    if (name == "name") fields.name = std::move(text);
-    else if (name == "email") fields.email = std::move(text);
-    else fields.role = std::move(text);
+    if (name == "name")
+      fields.name = std::move(text);
+    else if (name == "email")
+      fields.email = std::move(text);
+    else
+      fields.role = std::move(text);
   }
   if (const boost::json::value* active = object.if_contains("active")) {
     if (!active->is_bool()) {
@@ -147,8 +152,7 @@ std::variant<UserFields, ApiError> parse_user_fields(std::string_view json_body)
     const std::string_view key = member.key();
     if (key != "name" && key != "email" && key != "role" && key != "active") {
       return error(422, "unknown_field", std::string(key),
-                   "The field '" + std::string(key) +
-                       "' is not one of name, email, role, active.");
+                   "The field '" + std::string(key) + "' is not one of name, email, role, active.");
     }
   }
   return fields;
@@ -278,8 +282,8 @@ std::variant<User, ApiError> UsersStore::create(std::string_view json_body) {
   auto parsed = parse_user_fields(json_body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return std::move(*e);
   UserFields& fields = std::get<UserFields>(parsed);
-  for (auto [name, present] : {std::pair{"name", fields.name.has_value()},
-                               std::pair{"email", fields.email.has_value()}}) {
+  for (auto [name, present] :
+       {std::pair{"name", fields.name.has_value()}, std::pair{"email", fields.email.has_value()}}) {
     if (!present) {
       return error(422, "missing_field", name,
                    "The field '" + std::string(name) + "' is required to create a user.");
@@ -358,9 +362,9 @@ std::variant<double, ApiError> parse_error_rate(std::string_view query) {
   auto [ptr, ec] = std::from_chars(text->data(), end, rate);
   if (text->empty() || ec != std::errc() || ptr != end || !std::isfinite(rate) || rate < 0 ||
       rate > 1) {
-    return error(400, "invalid_query", "errorRate",
-                 "The query parameter 'errorRate' must be a number from 0 to 1, got '" + *text +
-                     "'.");
+    return error(
+        400, "invalid_query", "errorRate",
+        "The query parameter 'errorRate' must be a number from 0 to 1, got '" + *text + "'.");
   }
   return rate;
 }

@@ -17,10 +17,10 @@ namespace {
 
 TEST(DemoPhaseTableTest, BoundariesFallIntoTheRightPhase) {
   const std::map<double, DemoPhase> expected{
-      {-5, DemoPhase::calm},       {0, DemoPhase::calm},      {0.99, DemoPhase::calm},
-      {1, DemoPhase::warming},     {4.99, DemoPhase::warming}, {5, DemoPhase::surge},
-      {9.99, DemoPhase::surge},    {10, DemoPhase::degraded}, {14.99, DemoPhase::degraded},
-      {15, DemoPhase::critical},   {19.99, DemoPhase::critical}, {20, DemoPhase::collapse},
+      {-5, DemoPhase::calm},      {0, DemoPhase::calm},         {0.99, DemoPhase::calm},
+      {1, DemoPhase::warming},    {4.99, DemoPhase::warming},   {5, DemoPhase::surge},
+      {9.99, DemoPhase::surge},   {10, DemoPhase::degraded},    {14.99, DemoPhase::degraded},
+      {15, DemoPhase::critical},  {19.99, DemoPhase::critical}, {20, DemoPhase::collapse},
       {100, DemoPhase::collapse},
   };
   for (const auto& [minute, phase] : expected) {
@@ -35,8 +35,8 @@ TEST(DemoPhaseTableTest, IsExactlyTheBlackFridayScript) {
     double from, min_ms, max_ms, ratio;
   };
   const std::vector<Row> expected{
-      {DemoPhase::calm, 0, 100, 300, 0},          {DemoPhase::warming, 1, 100, 300, 0.02},
-      {DemoPhase::surge, 5, 100, 300, 0.15},      {DemoPhase::degraded, 10, 500, 1200, 0.45},
+      {DemoPhase::calm, 0, 100, 300, 0},           {DemoPhase::warming, 1, 100, 300, 0.02},
+      {DemoPhase::surge, 5, 100, 300, 0.15},       {DemoPhase::degraded, 10, 500, 1200, 0.45},
       {DemoPhase::critical, 15, 1200, 2500, 0.65}, {DemoPhase::collapse, 20, 2500, 3200, 0.78},
   };
   const auto& table = demo_phase_table();
@@ -114,12 +114,12 @@ TEST(DemoSettingsTest, EmptyStartTimestampMeansNow) {
 
 TEST(DemoSettingsTest, ErrorsNameTheVariableAndTheValue) {
   const std::vector<std::pair<std::string, std::string>> bad{
-      {"DEMO_MODE", "cybermonday"},       {"DEMO_START_TIMESTAMP", "yesterday"},
-      {"DEMO_START_TIMESTAMP", "-5"},     {"DEMO_START_TIMESTAMP", "12abc"},
-      {"DEMO_START_TIMESTAMP", "nan"},    {"DEMO_TIME_SCALE", "0"},
-      {"DEMO_TIME_SCALE", "-2"},          {"DEMO_TIME_SCALE", "3601"},
-      {"DEMO_TIME_SCALE", "fast"},        {"DEMO_DURATION_MINUTES", "0"},
-      {"DEMO_DURATION_MINUTES", "-1"},    {"DEMO_DURATION_MINUTES", "half an hour"},
+      {"DEMO_MODE", "cybermonday"},    {"DEMO_START_TIMESTAMP", "yesterday"},
+      {"DEMO_START_TIMESTAMP", "-5"},  {"DEMO_START_TIMESTAMP", "12abc"},
+      {"DEMO_START_TIMESTAMP", "nan"}, {"DEMO_TIME_SCALE", "0"},
+      {"DEMO_TIME_SCALE", "-2"},       {"DEMO_TIME_SCALE", "3601"},
+      {"DEMO_TIME_SCALE", "fast"},     {"DEMO_DURATION_MINUTES", "0"},
+      {"DEMO_DURATION_MINUTES", "-1"}, {"DEMO_DURATION_MINUTES", "half an hour"},
   };
   for (const auto& [name, value] : bad) {
     const FakeEnv env{{{name, value}}};
@@ -135,7 +135,8 @@ TEST(DemoSettingsTest, ErrorsNameTheVariableAndTheValue) {
 }
 
 TEST(DemoSettingsTest, AcceptsTheLimitsOfTheRanges) {
-  const FakeEnv env{{{"DEMO_TIME_SCALE", "3600"}, {"DEMO_START_TIMESTAMP", "0"},
+  const FakeEnv env{{{"DEMO_TIME_SCALE", "3600"},
+                     {"DEMO_START_TIMESTAMP", "0"},
                      {"DEMO_DURATION_MINUTES", "0.5"}}};
   const DemoSettings settings = demo_settings_from_env(env.fn(), kNow);
   EXPECT_EQ(settings.time_scale, 3600);

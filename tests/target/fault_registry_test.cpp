@@ -115,19 +115,18 @@ TEST(FaultParseTest, StringAbortBodyIsPlainText) {
       parsed(R"({"name":"t","route":"/x","abort":{"status":502,"body":"Bad Gateway"}})");
   EXPECT_EQ(fault.abort->body, "Bad Gateway");
   EXPECT_EQ(fault.abort->content_type, "text/plain");
-  const Fault list =
-      parsed(R"({"name":"t","route":"/x","abort":{"status":502,"body":[1,"two"]}})");
+  const Fault list = parsed(R"({"name":"t","route":"/x","abort":{"status":502,"body":[1,"two"]}})");
   EXPECT_EQ(list.abort->body, R"([1,"two"])");
   EXPECT_EQ(list.abort->content_type, "application/json");
 }
 
 TEST(FaultParseTest, AcceptsDurationsAndSecondsForExpiry) {
   const std::vector<std::pair<std::string, double>> cases{
-      {R"("30s")", 30}, {R"("250ms")", 0.25}, {R"("5m")", 300}, {R"("1h")", 3600},
-      {R"("1h30m")", 5400}, {"45", 45}, {"0.5", 0.5}};
+      {R"("30s")", 30},     {R"("250ms")", 0.25}, {R"("5m")", 300}, {R"("1h")", 3600},
+      {R"("1h30m")", 5400}, {"45", 45},           {"0.5", 0.5}};
   for (const auto& [text, seconds] : cases) {
-    const Fault fault = parsed(R"({"name":"e","route":"/x","delay":{"mean_ms":1},"expires_in":)" +
-                               text + "}");
+    const Fault fault =
+        parsed(R"({"name":"e","route":"/x","delay":{"mean_ms":1},"expires_in":)" + text + "}");
     ASSERT_TRUE(fault.expires_at_unix) << text;
     EXPECT_DOUBLE_EQ(*fault.expires_at_unix, kNow + seconds) << text;
   }
@@ -330,7 +329,8 @@ TEST(FaultRegistryTest, FiresWithItsProbability) {
   fault.probability = 0.3;
   put_ok(registry, fault);
   int fired = 0;
-  for (uint64_t i = 0; i < 2000; ++i) fired += registry.evaluate("GET", "/x", "/x", i).abort ? 1 : 0;
+  for (uint64_t i = 0; i < 2000; ++i)
+    fired += registry.evaluate("GET", "/x", "/x", i).abort ? 1 : 0;
   EXPECT_NEAR(fired / 2000.0, 0.3, 0.04);
   EXPECT_EQ(registry.list().front().hits, static_cast<uint64_t>(fired));
 }
@@ -435,7 +435,8 @@ TEST(FaultRegistryTest, ExpiredFaultsStopFiringAndDisappear) {
   double now = kNow;
   FaultRegistry registry([&] { return now; });
   put_ok(registry, parsed(R"({"name":"brief","route":"/x","delay":{"mean_ms":100},
-      "expires_in":"30s"})", now));
+      "expires_in":"30s"})",
+                          now));
   put_ok(registry, delay_fault("lasting", "/x", 1));
 
   now = kNow + 29.9;

@@ -22,8 +22,8 @@ template <class T>
                                          << " field '" << error->field << "': " << error->message;
   }
   if (!field.empty() && error->message.find(field) == std::string::npos) {
-    return ::testing::AssertionFailure() << "message does not name " << field << ": "
-                                         << error->message;
+    return ::testing::AssertionFailure()
+           << "message does not name " << field << ": " << error->message;
   }
   return ::testing::AssertionSuccess();
 }
@@ -42,8 +42,7 @@ std::string_view category_of(const ClassifyRequest& request) {
 TEST(LlmClassifierTest, ListsTheSixCategories) {
   EXPECT_EQ(llm_categories(),
             (std::vector<std::string_view>{"interview", "offer", "rejection",
-                                           "application_received", "recruiter_outreach",
-                                           "other"}));
+                                           "application_received", "recruiter_outreach", "other"}));
 }
 
 TEST(LlmClassifierTest, ClassifiesRealisticEmails) {
@@ -55,8 +54,9 @@ TEST(LlmClassifierTest, ClassifiesRealisticEmails) {
                               "Thank you for your interest. Unfortunately we have decided to "
                               "move ahead with other candidates.")),
             "rejection");
-  EXPECT_EQ(category_of(email("Next steps", "We'd like to schedule a call for a first interview. "
-                                            "Please share your availability this week.")),
+  EXPECT_EQ(category_of(email("Next steps",
+                              "We'd like to schedule a call for a first interview. "
+                              "Please share your availability this week.")),
             "interview");
   EXPECT_EQ(category_of(email("Application received",
                               "Thank you for applying! We received your application and will "
@@ -83,19 +83,22 @@ TEST(LlmClassifierTest, RejectionWinsOverThePoliteOpening) {
 }
 
 TEST(LlmClassifierTest, OfferWinsOverRejectionWording) {
-  EXPECT_EQ(category_of(email("Offer", "Unfortunately the offer letter is a day late, but we are "
-                                       "pleased to offer you the role.")),
+  EXPECT_EQ(category_of(email("Offer",
+                              "Unfortunately the offer letter is a day late, but we are "
+                              "pleased to offer you the role.")),
             "offer");
 }
 
 TEST(LlmClassifierTest, MostKeywordsWinAmongTheOtherCategories) {
   // One interview word (availability) against three recruiter words.
-  EXPECT_EQ(category_of(email("Opportunity", "I'm a recruiter reaching out; what is your "
-                                             "availability?")),
+  EXPECT_EQ(category_of(email("Opportunity",
+                              "I'm a recruiter reaching out; what is your "
+                              "availability?")),
             "recruiter_outreach");
   // Two interview words against one acknowledgement.
-  EXPECT_EQ(category_of(email("Interview", "Thank you for applying. We'd like to schedule a call "
-                                           "for an interview.")),
+  EXPECT_EQ(category_of(email("Interview",
+                              "Thank you for applying. We'd like to schedule a call "
+                              "for an interview.")),
             "interview");
 }
 
@@ -109,8 +112,9 @@ TEST(LlmClassifierTest, ConfidenceGrowsWithHitsAndStaysInRange) {
   EXPECT_GE(one.confidence, 0.55);
   EXPECT_LE(three.confidence, 0.98);
 
-  std::string stuffed = "pleased to offer, offer letter, job offer, extend an offer, happy to "
-                        "offer, offer of employment, compensation package";
+  std::string stuffed =
+      "pleased to offer, offer letter, job offer, extend an offer, happy to "
+      "offer, offer of employment, compensation package";
   EXPECT_DOUBLE_EQ(classify_email(email("Offer", stuffed), 1).confidence, 0.98);
   EXPECT_DOUBLE_EQ(classify_email(email("Lunch?", "Pizza on Friday."), 1).confidence, 0.5);
 }
@@ -232,8 +236,8 @@ TEST(ClassifyRequestTest, NamesTheMissingField) {
 TEST(ClassifyRequestTest, NamesTheFieldOfTheWrongType) {
   EXPECT_TRUE(IsApiError(parse_classify_request(R"({"subject":1,"body":"b","sender":"s"})"), 400,
                          "invalid_type", "subject"));
-  EXPECT_TRUE(IsApiError(parse_classify_request(R"({"subject":"s","body":null,"sender":"s"})"),
-                         400, "invalid_type", "body"));
+  EXPECT_TRUE(IsApiError(parse_classify_request(R"({"subject":"s","body":null,"sender":"s"})"), 400,
+                         "invalid_type", "body"));
   EXPECT_TRUE(IsApiError(parse_classify_request(R"({"subject":"s","body":"b","sender":["s"]})"),
                          400, "invalid_type", "sender"));
 }
@@ -259,8 +263,8 @@ TEST(FaultDelayHeaderTest, AcceptsWholeMillisecondsUpTo30000) {
 }
 
 TEST(FaultDelayHeaderTest, RejectsEverythingElse) {
-  for (const char* value : {"abc", "-1", "+5", "1.5", "30001", "99999999999999999999999", "10ms",
-                            "1 000"}) {
+  for (const char* value :
+       {"abc", "-1", "+5", "1.5", "30001", "99999999999999999999999", "10ms", "1 000"}) {
     EXPECT_TRUE(IsApiError(parse_fault_delay_ms(value), 400, "invalid_header", "X-Fault-Delay-Ms"))
         << value;
   }

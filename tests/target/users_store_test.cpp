@@ -26,8 +26,8 @@ template <class T>
                                          << " field '" << error->field << "': " << error->message;
   }
   if (!field.empty() && field != "body" && error->message.find(field) == std::string::npos) {
-    return ::testing::AssertionFailure() << "message does not name " << field << ": "
-                                         << error->message;
+    return ::testing::AssertionFailure()
+           << "message does not name " << field << ": " << error->message;
   }
   return ::testing::AssertionSuccess();
 }
@@ -185,10 +185,10 @@ TEST(UsersStoreTest, CreateRejectsMalformedBodies) {
 
 TEST(UsersStoreTest, CreateRejectsWrongTypesWith400) {
   UsersStore store(10, 0);
-  EXPECT_TRUE(IsApiError(store.create(R"({"name":5,"email":"a@b.co"})"), 400, "invalid_type",
-                         "name"));
-  EXPECT_TRUE(IsApiError(store.create(R"({"name":"A","email":null})"), 400, "invalid_type",
-                         "email"));
+  EXPECT_TRUE(
+      IsApiError(store.create(R"({"name":5,"email":"a@b.co"})"), 400, "invalid_type", "name"));
+  EXPECT_TRUE(
+      IsApiError(store.create(R"({"name":"A","email":null})"), 400, "invalid_type", "email"));
   EXPECT_TRUE(IsApiError(store.create(R"({"name":"A","email":"a@b.co","role":1})"), 400,
                          "invalid_type", "role"));
   EXPECT_TRUE(IsApiError(store.create(R"({"name":"A","email":"a@b.co","active":"yes"})"), 400,
@@ -209,15 +209,15 @@ TEST(UsersStoreTest, CreateRejectsMissingAndUnknownFieldsWith422) {
 TEST(UsersStoreTest, CreateRejectsInvalidValuesWith422) {
   UsersStore store(10, 0);
   const std::string long_name(101, 'n');
-  EXPECT_TRUE(IsApiError(store.create(R"({"name":"","email":"a@b.co"})"), 422, "invalid_value",
-                         "name"));
-  EXPECT_TRUE(IsApiError(store.create(R"({"name":"   ","email":"a@b.co"})"), 422,
-                         "invalid_value", "name"));
+  EXPECT_TRUE(
+      IsApiError(store.create(R"({"name":"","email":"a@b.co"})"), 422, "invalid_value", "name"));
+  EXPECT_TRUE(
+      IsApiError(store.create(R"({"name":"   ","email":"a@b.co"})"), 422, "invalid_value", "name"));
   EXPECT_TRUE(IsApiError(store.create(R"({"name":")" + long_name + R"(","email":"a@b.co"})"), 422,
                          "invalid_value", "name"));
   for (const std::string& email : std::vector<std::string>{
            "", "plain", "a@@b.co", "a@b@c.co", "@b.co", "a@nodot", "a@.co", "a@b.co.", "a b@c.co",
-        "a@b..co", std::string(250, 'a') + "@b.co"}) {
+           "a@b..co", std::string(250, 'a') + "@b.co"}) {
     EXPECT_TRUE(IsApiError(store.create(R"({"name":"A","email":")" + email + R"("})"), 422,
                            "invalid_value", "email"))
         << email;
@@ -241,8 +241,8 @@ TEST(UsersStoreTest, NameLengthCountsCharactersNotBytes) {
 
 TEST(UsersStoreTest, GetRejectsIdsThatAreNotPositiveIntegers) {
   UsersStore store(10, 5);
-  for (const char* id : {"", "abc", "0", "-1", "+1", "1.5", " 1", "1a",
-                         "99999999999999999999", "9223372036854775808"}) {
+  for (const char* id : {"", "abc", "0", "-1", "+1", "1.5", " 1", "1a", "99999999999999999999",
+                         "9223372036854775808"}) {
     EXPECT_TRUE(IsApiError(store.get(id), 400, "invalid_value", "id")) << id;
   }
 }
@@ -296,8 +296,8 @@ TEST(UsersStoreTest, PatchRejectsInvalidRequests) {
 TEST(UsersStoreTest, FailedPatchChangesNothing) {
   UsersStore store(10, 1);
   const User before = ok(store.get("1"));
-  ASSERT_TRUE(std::holds_alternative<ApiError>(
-      store.patch("1", R"({"name":"Changed","role":"owner"})")));
+  ASSERT_TRUE(
+      std::holds_alternative<ApiError>(store.patch("1", R"({"name":"Changed","role":"owner"})")));
   EXPECT_EQ(ok(store.get("1")).name, before.name);
 }
 
@@ -306,8 +306,8 @@ TEST(UsersStoreTest, FailedPatchChangesNothing) {
 TEST(UsersStoreTest, EvictsTheOldestUsersPastCapacity) {
   UsersStore store(5, 3);
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(std::holds_alternative<User>(store.create(
-        R"({"name":"N","email":"n)" + std::to_string(i) + R"(@b.co"})")));
+    ASSERT_TRUE(std::holds_alternative<User>(
+        store.create(R"({"name":"N","email":"n)" + std::to_string(i) + R"(@b.co"})")));
   }
   EXPECT_EQ(store.size(), 5u);
   EXPECT_EQ(store.evicted(), 2u);
@@ -391,9 +391,9 @@ TEST(ErrorEndpointTest, ParsesErrorRateWithDefault) {
 }
 
 TEST(ErrorEndpointTest, RejectsErrorRatesOutsideZeroToOne) {
-  for (const char* query : {"errorRate=1.5", "errorRate=-0.1", "errorRate=abc", "errorRate=",
-                            "errorRate", "errorRate=nan", "errorRate=inf", "errorRate=0.5x",
-                            "errorRate=50%25"}) {
+  for (const char* query :
+       {"errorRate=1.5", "errorRate=-0.1", "errorRate=abc", "errorRate=", "errorRate",
+        "errorRate=nan", "errorRate=inf", "errorRate=0.5x", "errorRate=50%25"}) {
     EXPECT_TRUE(IsApiError(parse_error_rate(query), 400, "invalid_query", "errorRate")) << query;
   }
 }
@@ -408,8 +408,7 @@ TEST(ErrorEndpointTest, StatusDistributionFollowsTheRate) {
     const int errors = kDraws - counts[200];
     EXPECT_NEAR(static_cast<double>(errors) / kDraws, rate, 0.05) << "rate " << rate;
     for (const auto& [status, count] : counts) {
-      EXPECT_TRUE(status == 200 || status == 500 || status == 502 || status == 503 ||
-                  status == 504)
+      EXPECT_TRUE(status == 200 || status == 500 || status == 502 || status == 503 || status == 504)
           << status;
     }
     if (rate >= 0.5) {
