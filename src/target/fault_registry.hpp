@@ -73,7 +73,7 @@ std::variant<Fault, ApiError> parse_fault(std::string_view json_body, double now
 boost::json::object fault_to_json(const Fault& fault, double now_unix);
 
 // Whole-text glob match: '*' matches any run of characters including '/' and the empty one;
-// every other character matches itself. Linear in practice (no exponential backtracking).
+// every other character matches itself. O(pattern x text) at worst, never exponential.
 bool route_pattern_matches(std::string_view pattern, std::string_view text);
 
 struct FaultDecision {

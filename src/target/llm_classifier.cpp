@@ -37,8 +37,9 @@ struct KeywordRule {
 };
 
 // Table order is the priority order.
-const std::array<KeywordRule, 5>& keyword_rules() {
-  static const std::array<KeywordRule, 5> rules{{
+constexpr size_t kRuleCount = 5;
+const std::array<KeywordRule, kRuleCount>& keyword_rules() {
+  static const std::array<KeywordRule, kRuleCount> rules{{
       {"offer",
        {"offer letter", "pleased to offer", "happy to offer", "job offer", "extend an offer",
         "offer of employment", "compensation package"},
@@ -144,20 +145,22 @@ Classification classify_email(const ClassifyRequest& request, uint64_t random_bi
   const std::string text = to_lower_ascii(request.subject) + "\n" + to_lower_ascii(request.body);
 
   const auto& rules = keyword_rules();
-  std::array<int, 5> hits{};
+  std::array<int, kRuleCount> hits{};
   for (size_t i = 0; i < rules.size(); ++i) hits[i] = count_hits(text, rules[i]);
 
   std::optional<size_t> winner;
   for (size_t i = 0; i < rules.size() && !winner; ++i) {
     if (rules[i].decisive && hits[i] > 0) winner = i;
   }
-  for (size_t i = 0; i < rules.size() && !winner.has_value(); ++i) {
-    if (rules[i].decisive || hits[i] == 0) continue;
-    size_t best = i;
-    for (size_t j = i + 1; j < rules.size(); ++j) {
-      if (hits[j] > hits[best]) best = j;  // strict: ties keep the earlier (higher priority) one
+  if (!winner) {
+    // The most hits among the rest; strictly more, so ties keep the higher-priority rule.
+    int best_hits = 0;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!rules[i].decisive && hits[i] > best_hits) {
+        winner = i;
+        best_hits = hits[i];
+      }
     }
-    winner = best;
   }
 
   Classification result{};

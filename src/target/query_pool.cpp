@@ -75,9 +75,16 @@ struct Job {
   Clock::time_point submitted_at;
 };
 
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+
 // A statement with what its query plan says about it, read once when it is prepared.
 struct PreparedQuery {
-  sqlite3_stmt* stmt = nullptr;
+  std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmt;
   bool full_scan = false;
   std::string index_used = "NONE";
 };
@@ -102,20 +109,17 @@ class Connection {
  public:
   Connection(const std::filesystem::path& path, const std::atomic<bool>& stopping) {
     watch_.stopping = &stopping;
+    sqlite3* db = nullptr;
     int rc =
-        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(db);
     if (rc != SQLITE_OK) fail(path);
     // Pages come straight from the OS page cache, shared by all connections, instead of being
     // copied into each connection's private 2 MiB cache on every scan.
-    sqlite3_exec(db_, "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_.get(), "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);
     products_ = prepare(path, kProductsSql);
     recommendations_ = prepare(path, kRecommendationsSql);
-    sqlite3_progress_handler(db_, kProgressInstructions, on_progress, &watch_);
-  }
-  ~Connection() {
-    sqlite3_finalize(products_.stmt);
-    sqlite3_finalize(recommendations_.stmt);
-    sqlite3_close_v2(db_);
+    sqlite3_progress_handler(db_.get(), kProgressInstructions, on_progress, &watch_);
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -124,20 +128,20 @@ class Connection {
   // leaves the statement reset for the next job.
   QueryResult run(const Job& job) {
     QueryResult result;
-    PreparedQuery custom;
+    PreparedQuery custom;  // prepared per job: test-only SQL
     PreparedQuery* query = nullptr;
     switch (job.kind) {
       case QueryKind::products:
         query = &products_;
-        bind_text(query->stmt, 1, job.text);
-        sqlite3_bind_int(query->stmt, 2, job.limit);
+        bind_text(query->stmt.get(), 1, job.text);
+        sqlite3_bind_int(query->stmt.get(), 2, job.limit);
         break;
       case QueryKind::recommendations:
         query = &recommendations_;
-        bind_text(query->stmt, 1, job.text);
-        sqlite3_bind_double(query->stmt, 2, job.min_price);
-        sqlite3_bind_double(query->stmt, 3, job.max_price);
-        sqlite3_bind_int(query->stmt, 4, job.limit);
+        bind_text(query->stmt.get(), 1, job.text);
+        sqlite3_bind_double(query->stmt.get(), 2, job.min_price);
+        sqlite3_bind_double(query->stmt.get(), 3, job.max_price);
+        sqlite3_bind_int(query->stmt.get(), 4, job.limit);
         break;
       case QueryKind::custom_sql:
         try {
@@ -156,9 +160,10 @@ class Connection {
     if (job.on_start) job.on_start();
     int rc;
     int64_t rows = 0;
-    while ((rc = sqlite3_step(query->stmt)) == SQLITE_ROW) {
+    sqlite3_stmt* stmt = query->stmt.get();
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       ++rows;
-      if (job.kind != QueryKind::custom_sql) result.products.push_back(read_product(query->stmt));
+      if (job.kind != QueryKind::custom_sql) result.products.push_back(read_product(stmt));
     }
     watch_.deadline = Deadline::max();
     watch_.cancel = nullptr;
@@ -166,9 +171,9 @@ class Connection {
     result.stats.rows_returned = rows;
     result.stats.full_scan = query->full_scan;
     result.stats.index_used = query->index_used;
-    // For an index search the rows visited are the rows returned (the index holds exactly the
-    // matching entries in order), plus the one that ends the range.
-    int64_t full_scan_steps = sqlite3_stmt_status(query->stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+    // An index search visits only matching entries (plus the one that ends the range, not
+    // counted), so for it the rows visited are the rows returned.
+    int64_t full_scan_steps = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
     result.stats.rows_scanned = query->full_scan ? full_scan_steps : rows;
     if (rc == SQLITE_DONE) {
       result.status = QueryStatus::ok;
@@ -178,18 +183,17 @@ class Connection {
         interrupted(job, result);
       } else {
         result.status = QueryStatus::failed;
-        result.error = sqlite3_errmsg(db_);
+        result.error = sqlite3_errmsg(db_.get());
       }
     }
-    sqlite3_reset(query->stmt);
-    sqlite3_clear_bindings(query->stmt);
-    if (query == &custom) sqlite3_finalize(custom.stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
     return result;
   }
 
  private:
   [[noreturn]] void fail(const std::filesystem::path& path) {
-    std::string cause = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    std::string cause = db_ != nullptr ? sqlite3_errmsg(db_.get()) : "out of memory";
     throw CatalogError("cannot open catalog " + path.string() + ": " + cause);
   }
 
@@ -197,14 +201,17 @@ class Connection {
   // run by tests.
   PreparedQuery prepare(const std::filesystem::path& path, const std::string& sql) {
     PreparedQuery query;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &query.stmt, nullptr) !=
-        SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc =
+        sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    query.stmt.reset(stmt);
+    if (rc != SQLITE_OK) {
       if (!path.empty()) fail(path);
-      throw CatalogError(sqlite3_errmsg(db_));
+      throw CatalogError(sqlite3_errmsg(db_.get()));
     }
     sqlite3_stmt* plan = nullptr;
     std::string explain = "EXPLAIN QUERY PLAN " + sql;
-    if (sqlite3_prepare_v2(db_, explain.c_str(), -1, &plan, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_.get(), explain.c_str(), -1, &plan, nullptr) == SQLITE_OK) {
       // Rows look like "SCAN products" or "SEARCH products USING INDEX idx_... (category=? ...)"
       // ("SCAN TABLE products" before SQLite 3.36).
       while (sqlite3_step(plan) == SQLITE_ROW) {
@@ -263,7 +270,7 @@ class Connection {
     }
   }
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3, DbCloser> db_;  // declared first: closed after the statements
   PreparedQuery products_;
   PreparedQuery recommendations_;
   Watch watch_;
@@ -275,9 +282,7 @@ class QueryPool {
   QueryPool(std::string name, const std::filesystem::path& db_path, int threads, size_t queue_limit)
       : name_(std::move(name)) {
     if (threads < 1 || queue_limit < 1) {
-      throw std::invalid_argument("the " + name_ +
-                                  " pool needs at least one thread and a queue "
-                                  "bound of at least one");
+      throw std::invalid_argument(name_ + " pool needs threads >= 1 and a queue bound >= 1");
     }
     counts_.threads = static_cast<size_t>(threads);
     counts_.queue_limit = queue_limit;

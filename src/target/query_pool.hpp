@@ -40,7 +40,7 @@ struct QueryStats {
   int64_t rows_scanned = 0;  // table rows stepped through (full scan) or index rows visited
   int64_t rows_returned = 0;
   bool full_scan = false;  // from the statement's query plan, not from which method was called
-  std::string index_used;  // "idx_products_category_active", or "NONE" for a full scan
+  std::string index_used;  // "idx_products_category_active", "NONE"; empty if it never ran
   double queue_wait_seconds = 0;  // submitted -> picked up by a thread
   double execution_seconds = 0;   // picked up -> finished (0 when it never ran)
 };

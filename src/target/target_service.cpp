@@ -92,8 +92,7 @@ std::string_view method_label(std::string_view m) {
 }
 
 double system_now_unix() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string iso_time(double unix_seconds) {
@@ -101,15 +100,17 @@ std::string iso_time(double unix_seconds) {
   int ms = static_cast<int>((unix_seconds - static_cast<double>(secs)) * 1000.0);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 ServerResponse json_response(int status, const json::value& body) {
   return ServerResponse{status, "application/json", core::json_text(body), {}, false};
 }
 
-ServerResponse error_response(const ApiError& e) { return json_response(e.status, e.to_json()); }
+ServerResponse error_response(const ApiError& e) {
+  return json_response(e.status, e.to_json());
+}
 
 ApiError query_error(std::string field, std::string message) {
   return ApiError{400, "invalid_query", std::move(field), std::move(message)};
@@ -137,9 +138,9 @@ std::variant<double, ApiError> number_param(std::string_view query, std::string_
   char* end = nullptr;
   double d = std::strtod(v->c_str(), &end);
   if (v->empty() || *end != '\0' || !std::isfinite(d) || d < lo || d > hi)
-    return query_error(std::string(name),
-                       fmt::format("query parameter '{}' must be a number from {} to {}", name,
-                                   lo, hi));
+    return query_error(
+        std::string(name),
+        fmt::format("query parameter '{}' must be a number from {} to {}", name, lo, hi));
   return d;
 }
 
@@ -147,7 +148,8 @@ std::variant<std::string, ApiError> category_param(std::string_view query) {
   auto v = query_param(query, "category");
   if (!v) return std::string("electronics");
   bool ok = !v->empty() && v->size() <= 64;
-  for (char c : *v) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  for (char c : *v)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
   if (!ok)
     return query_error("category",
                        "query parameter 'category' must be 1-64 letters, digits, '-' or '_'");
@@ -249,15 +251,15 @@ struct TargetService::Impl {
   void register_routes();
 
   uint64_t random_bits() {
-    return core::mix64(seed + 0x9e3779b97f4a7c15ULL * draws.fetch_add(1, std::memory_order_relaxed));
+    return core::mix64(seed +
+                       0x9e3779b97f4a7c15ULL * draws.fetch_add(1, std::memory_order_relaxed));
   }
   double mono_seconds() const {
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   }
 
   void handle(std::shared_ptr<const ServerRequest> request, http::Reply reply);
-  void run_handler(const ExchangePtr& ex, const Handler& handler,
-                   std::optional<FaultAbort> abort);
+  void run_handler(const ExchangePtr& ex, const Handler& handler, std::optional<FaultAbort> abort);
   void respond(const ExchangePtr& ex, ServerResponse response);
   void record_db(const ExchangePtr& ex, std::string_view query, std::string_view pool,
                  const QueryResult& r, const std::string& sql);
@@ -344,8 +346,8 @@ TargetService::Impl::Impl(TargetOptions o)
 
 void TargetService::Impl::register_metrics() {
   using telemetry::exponential_buckets;
-  std::vector<double> latency = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                 0.5,   1,      2.5,   5,    10,    30};
+  std::vector<double> latency = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,     10,   30};
   m.reset(new Metrics{
       registry.counter("http_requests_total", "HTTP requests answered, by route template.",
                        {"endpoint", "method", "status", "traffic_type"}),
@@ -355,8 +357,7 @@ void TargetService::Impl::register_metrics() {
       registry.histogram("llm_request_duration_seconds",
                          "Latency of /hackathon/classify as its callers see it (model time "
                          "plus injected delays).",
-                         {"model", "traffic_type"},
-                         {0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 3, 5, 10, 30}),
+                         {"model", "traffic_type"}, {0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 3, 5, 10, 30}),
       registry.counter("llm_tokens_used_total", "LLM tokens used, by direction.",
                        {"type", "traffic_type"}),
       registry.histogram("llm_tokens_per_request", "Input plus output tokens per LLM request.",
@@ -364,8 +365,9 @@ void TargetService::Impl::register_metrics() {
       registry.counter("llm_requests_total", "LLM classify requests answered.", {"traffic_type"}),
       registry.counter("llm_errors_total", "LLM classify requests answered with 4xx or 5xx.",
                        {"traffic_type", "status"}),
-      registry.gauge("llm_error_rate", "Share of LLM classify requests that failed over the "
-                                       "last minute (0-1)."),
+      registry.gauge("llm_error_rate",
+                     "Share of LLM classify requests that failed over the "
+                     "last minute (0-1)."),
       registry.histogram("db_query_duration_seconds", "Catalog query execution time.",
                          {"query", "index_used"},
                          {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}),
@@ -380,8 +382,7 @@ void TargetService::Impl::register_metrics() {
       registry.counter("recommendations_scripted_failures_total",
                        "Recommendations failed by the demo timeline.", {"phase"}),
       registry.counter("checkout_requests_total", "Checkouts answered, by result.", {"result"}),
-      registry.counter("checkout_failures_total", "Checkouts that failed, by reason.",
-                       {"reason"}),
+      registry.counter("checkout_failures_total", "Checkouts that failed, by reason.", {"reason"}),
       registry.counter("fault_hits_total", "Requests a named fault acted on.", {"fault", "kind"}),
       registry.gauge("demo_minute", "Black Friday demo minute (0 when demo mode is off)."),
       registry.gauge("demo_phase", "1 for the current demo phase.", {"phase"}),
@@ -407,10 +408,12 @@ void TargetService::Impl::register_metrics() {
     for (const auto& rule : demo_phase_table())
       m->demo_phase.with({demo_phase_name(rule.phase)})
           .set(clock.settings().enabled && rule.phase == current ? 1 : 0);
-    if (server) m->connections_open.with({}).set(static_cast<double>(server->counters().connections_open));
+    if (server)
+      m->connections_open.with({}).set(static_cast<double>(server->counters().connections_open));
     if (access_log) {
       uint64_t dropped = access_log->dropped_lines();
-      m->access_log_dropped.with({}).inc(static_cast<double>(dropped - access_log_dropped_reported));
+      m->access_log_dropped.with({}).inc(
+          static_cast<double>(dropped - access_log_dropped_reported));
       access_log_dropped_reported = dropped;
     }
   });
@@ -473,16 +476,16 @@ void TargetService::Impl::handle(std::shared_ptr<const ServerRequest> request, h
 
   auto match = router.match(req.method, req.path());
   if (match.kind == http::Router<Handler>::Match::Kind::not_found) {
-    return respond(ex, error_response(ApiError{404, "not_found", "path",
-                                               fmt::format("no route for {} {}", req.method,
-                                                           req.path())}));
+    return respond(
+        ex, error_response(ApiError{404, "not_found", "path",
+                                    fmt::format("no route for {} {}", req.method, req.path())}));
   }
   if (match.kind == http::Router<Handler>::Match::Kind::method_not_allowed) {
     std::string allow;
     for (auto m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(m);
-    auto r = error_response(ApiError{405, "method_not_allowed", "method",
-                                     fmt::format("{} is not allowed on {}; allowed: {}",
-                                                 req.method, req.path(), allow)});
+    auto r = error_response(ApiError{
+        405, "method_not_allowed", "method",
+        fmt::format("{} is not allowed on {}; allowed: {}", req.method, req.path(), allow)});
     r.headers.emplace_back("Allow", allow);
     return respond(ex, std::move(r));
   }
@@ -601,7 +604,8 @@ void TargetService::Impl::classify(const ExchangePtr& ex) {
   auto tt = ex->traffic_type;
   m->llm_tokens.with({"input", tt}).inc(static_cast<double>(c.input_tokens));
   m->llm_tokens.with({"output", tt}).inc(static_cast<double>(c.output_tokens));
-  m->llm_tokens_per_request.with({tt}).observe(static_cast<double>(c.input_tokens + c.output_tokens));
+  m->llm_tokens_per_request.with({tt}).observe(
+      static_cast<double>(c.input_tokens + c.output_tokens));
   llm_input_tokens.fetch_add(static_cast<uint64_t>(c.input_tokens), std::memory_order_relaxed);
   llm_output_tokens.fetch_add(static_cast<uint64_t>(c.output_tokens), std::memory_order_relaxed);
   ex->attributes["gen_ai.provider.name"] = kLlmProvider;
@@ -611,15 +615,15 @@ void TargetService::Impl::classify(const ExchangePtr& ex) {
   ex->attributes["llm.category"] = c.category;
   if (fault_ms > 0) ex->attributes["fault.delay_ms"] = fault_ms;
 
-  json::object body{{"category", c.category},
-                    {"confidence", std::round(c.confidence * 1000.0) / 1000.0},
-                    {"model", kLlmModel},
-                    {"provider", kLlmProvider},
-                    {"tokens", json::object{{"input", c.input_tokens}, {"output", c.output_tokens}}},
-                    {"latency_ms", total_ms}};
-  server->after(std::chrono::milliseconds(total_ms), [this, ex, body = std::move(body)] {
-    respond(ex, json_response(200, body));
-  });
+  json::object body{
+      {"category", c.category},
+      {"confidence", std::round(c.confidence * 1000.0) / 1000.0},
+      {"model", kLlmModel},
+      {"provider", kLlmProvider},
+      {"tokens", json::object{{"input", c.input_tokens}, {"output", c.output_tokens}}},
+      {"latency_ms", total_ms}};
+  server->after(std::chrono::milliseconds(total_ms),
+                [this, ex, body = std::move(body)] { respond(ex, json_response(200, body)); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,10 +727,17 @@ static ServerResponse query_failure(const QueryResult& r, std::string_view error
   std::string_view reason = "db-error";
   int status = 500;
   switch (r.status) {
-    case QueryStatus::rejected: reason = "db-pool-exhausted", status = 503; break;
-    case QueryStatus::timed_out: reason = "db-timeout", status = 503; break;
-    case QueryStatus::cancelled: reason = "client-gone", status = 499; break;
-    default: break;
+    case QueryStatus::rejected:
+      reason = "db-pool-exhausted", status = 503;
+      break;
+    case QueryStatus::timed_out:
+      reason = "db-timeout", status = 503;
+      break;
+    case QueryStatus::cancelled:
+      reason = "client-gone", status = 499;
+      break;
+    default:
+      break;
   }
   return json_response(status, json::object{{"error", error_text}, {"reason", reason}});
 }
@@ -749,12 +760,12 @@ void TargetService::Impl::products(const ExchangePtr& ex) {
           return respond(ex, query_failure(r, "products unavailable"));
         json::array items;
         for (const auto& p : r.products) items.push_back(product_json(p));
-        respond(ex, json_response(
-                        200, json::object{{"category", cat},
-                                          {"count", items.size()},
-                                          {"products", std::move(items)},
-                                          {"index_used", "idx_products_category_active"},
-                                          {"query_ms", r.stats.execution_seconds * 1e3}}));
+        respond(ex,
+                json_response(200, json::object{{"category", cat},
+                                                {"count", items.size()},
+                                                {"products", std::move(items)},
+                                                {"index_used", "idx_products_category_active"},
+                                                {"query_ms", r.stats.execution_seconds * 1e3}}));
       });
 }
 
@@ -767,30 +778,37 @@ void TargetService::Impl::recommendations(const ExchangePtr& ex) {
   auto max_price = number_param(q, "max_price", 500, 0, 1e9);
   if (auto* e = std::get_if<ApiError>(&max_price)) return respond(ex, error_response(*e));
   if (std::get<double>(max_price) < std::get<double>(min_price))
-    return respond(ex, error_response(query_error("max_price", "max_price must not be below "
-                                                               "min_price")));
+    return respond(ex, error_response(query_error("max_price",
+                                                  "max_price must not be below "
+                                                  "min_price")));
   auto user = query_param(q, "user_id");
   if (user && user->size() > 64)
-    return respond(ex, error_response(query_error("user_id", "user_id is longer than 64 "
-                                                             "characters")));
+    return respond(ex, error_response(query_error("user_id",
+                                                  "user_id is longer than 64 "
+                                                  "characters")));
   ex->attributes["endpoint.type"] = "slow_unindexed";
   ex->attributes["db.index_used"] = "NONE";
   if (user) ex->attributes["user.id"] = *user;
 
+  // One reading of the clock per request, so the delay, the failure and the phase label agree.
   double delay_ms = 0;
   bool scripted = false;
+  DemoPhase phase = DemoPhase::calm;
   if (clock.settings().enabled) {
-    const PhaseRule& rule = clock.rule();
-    delay_ms = clock.sample_delay_ms(random_bits());
-    scripted = clock.scripted_failure(random_bits());
-    ex->attributes["demo.minute"] = std::floor(clock.minute() * 100) / 100;
-    ex->attributes["demo.phase"] = demo_phase_name(rule.phase);
+    double minute = clock.minute();
+    const PhaseRule& rule = demo_phase_rule(minute);
+    auto unit = [](uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; };
+    phase = rule.phase;
+    delay_ms = rule.min_delay_ms + (rule.max_delay_ms - rule.min_delay_ms) * unit(random_bits());
+    scripted = unit(random_bits()) < rule.failure_ratio;
+    ex->attributes["demo.minute"] = std::floor(minute * 100) / 100;
+    ex->attributes["demo.phase"] = demo_phase_name(phase);
     ex->attributes["demo.added_delay_ms"] = std::round(delay_ms);
   }
   auto run = [this, ex, cat = std::get<std::string>(category), lo = std::get<double>(min_price),
-              hi = std::get<double>(max_price), scripted] {
+              hi = std::get<double>(max_price), scripted, phase] {
     if (scripted) {
-      m->recommendation_scripted_failures.with({demo_phase_name(clock.rule().phase)}).inc();
+      m->recommendation_scripted_failures.with({demo_phase_name(phase)}).inc();
       ex->attributes["demo.scripted_failure"] = true;
       return respond(ex, json_response(503, json::object{{"error", "recommendations unavailable"},
                                                          {"reason", "db-timeout"}}));
@@ -803,18 +821,17 @@ void TargetService::Impl::recommendations(const ExchangePtr& ex) {
             return respond(ex, query_failure(r, "recommendations unavailable"));
           json::array items;
           for (const auto& p : r.products) items.push_back(product_json(p));
-          respond(ex, json_response(200, json::object{{"category", cat},
-                                                      {"count", items.size()},
-                                                      {"recommendations", std::move(items)},
-                                                      {"index_used", "NONE"},
-                                                      {"rows_scanned", r.stats.rows_scanned},
-                                                      {"query_ms",
-                                                       r.stats.execution_seconds * 1e3}}));
+          respond(ex,
+                  json_response(200, json::object{{"category", cat},
+                                                  {"count", items.size()},
+                                                  {"recommendations", std::move(items)},
+                                                  {"index_used", "NONE"},
+                                                  {"rows_scanned", r.stats.rows_scanned},
+                                                  {"query_ms", r.stats.execution_seconds * 1e3}}));
         });
   };
   if (delay_ms > 0)
-    server->after(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)),
-                  std::move(run));
+    server->after(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)), std::move(run));
   else
     run();
 }
@@ -850,60 +867,62 @@ void TargetService::Impl::checkout(const ExchangePtr& ex) {
   http::ClientRequest creq;
   creq.url = base + "/products/recommendations?category=electronics&user_id=" + user;
   creq.timeout = options.checkout_timeout;
-  creq.headers = {{"traceparent", call.traceparent()},
-                  {"X-Traffic-Type", std::string(ex->traffic_type == "none" ? "checkout"
-                                                                              : ex->traffic_type)}};
+  creq.headers = {
+      {"traceparent", call.traceparent()},
+      {"X-Traffic-Type", std::string(ex->traffic_type == "none" ? "checkout" : ex->traffic_type)}};
   if (auto ts = req.header("tracestate"); ts && ts->size() <= 512)
     creq.headers.emplace_back("tracestate", std::string(*ts));
   double call_started = now();
-  http::async_http_call(*server, std::move(creq), [this, ex, call, call_started,
-                                                   user](http::ClientResult r) {
-    telemetry::Span client;
-    client.trace_id = call.trace_id;
-    client.span_id = call.span_id;
-    client.parent_span_id = ex->trace.span_id;
-    client.name = "GET /products/recommendations";
-    client.kind = telemetry::SpanKind::client;
-    client.start_unix_nano = static_cast<uint64_t>(call_started * 1e9);
-    client.end_unix_nano = static_cast<uint64_t>(now() * 1e9);
-    client.attributes = {{"http.request.method", "GET"},
-                         {"server.address", "product-catalog"},
-                         {"traffic.type", ex->traffic_type}};
-    std::string_view reason;
-    if (r.outcome == http::ClientOutcome::timeout)
-      reason = "product-recommendations-timeout";
-    else if (r.outcome != http::ClientOutcome::ok)
-      reason = "product-recommendations-unavailable";
-    else if (r.status >= 500)
-      reason = "product-recommendations-error";
-    if (r.outcome == http::ClientOutcome::ok) client.attributes["http.response.status_code"] = r.status;
-    if (!reason.empty()) {
-      client.status = telemetry::SpanStatusCode::error;
-      client.status_message = r.error.empty() ? std::string(reason) : r.error;
-    }
-    ex->children.push_back(std::move(client));
-    if (!reason.empty()) {
-      m->checkout_failures.with({reason}).inc();
-      m->checkout_requests.with({"failed"}).inc();
-      ex->attributes["checkout.failure_reason"] = reason;
-      return respond(ex, json_response(503, json::object{{"error", "Checkout failed"},
-                                                         {"reason", reason}}));
-    }
-    m->checkout_requests.with({"confirmed"}).inc();
-    json::array recommended;
-    boost::system::error_code ec;
-    json::value v = json::parse(r.body, ec);
-    if (!ec && v.is_object())
-      if (auto* items = v.as_object().if_contains("recommendations"); items && items->is_array())
-        for (const auto& item : items->as_array())
-          if (item.is_object())
-            if (auto* id = item.as_object().if_contains("id")) recommended.push_back(*id);
-    respond(ex, json_response(200, json::object{
-                                       {"status", "confirmed"},
-                                       {"order_id", fmt::format("order-{:016x}", random_bits())},
-                                       {"user_id", user},
-                                       {"recommended_product_ids", std::move(recommended)}}));
-  });
+  http::async_http_call(
+      *server, std::move(creq), [this, ex, call, call_started, user](http::ClientResult r) {
+        telemetry::Span client;
+        client.trace_id = call.trace_id;
+        client.span_id = call.span_id;
+        client.parent_span_id = ex->trace.span_id;
+        client.name = "GET /products/recommendations";
+        client.kind = telemetry::SpanKind::client;
+        client.start_unix_nano = static_cast<uint64_t>(call_started * 1e9);
+        client.end_unix_nano = static_cast<uint64_t>(now() * 1e9);
+        client.attributes = {{"http.request.method", "GET"},
+                             {"server.address", "product-catalog"},
+                             {"traffic.type", ex->traffic_type}};
+        std::string_view reason;
+        if (r.outcome == http::ClientOutcome::timeout)
+          reason = "product-recommendations-timeout";
+        else if (r.outcome != http::ClientOutcome::ok)
+          reason = "product-recommendations-unavailable";
+        else if (r.status >= 500)
+          reason = "product-recommendations-error";
+        if (r.outcome == http::ClientOutcome::ok)
+          client.attributes["http.response.status_code"] = r.status;
+        if (!reason.empty()) {
+          client.status = telemetry::SpanStatusCode::error;
+          client.status_message = r.error.empty() ? std::string(reason) : r.error;
+        }
+        ex->children.push_back(std::move(client));
+        if (!reason.empty()) {
+          m->checkout_failures.with({reason}).inc();
+          m->checkout_requests.with({"failed"}).inc();
+          ex->attributes["checkout.failure_reason"] = reason;
+          return respond(ex, json_response(503, json::object{{"error", "Checkout failed"},
+                                                             {"reason", reason}}));
+        }
+        m->checkout_requests.with({"confirmed"}).inc();
+        json::array recommended;
+        boost::system::error_code ec;
+        json::value v = json::parse(r.body, ec);
+        if (!ec && v.is_object())
+          if (auto* items = v.as_object().if_contains("recommendations");
+              items && items->is_array())
+            for (const auto& item : items->as_array())
+              if (item.is_object())
+                if (auto* id = item.as_object().if_contains("id")) recommended.push_back(*id);
+        respond(ex, json_response(
+                        200, json::object{{"status", "confirmed"},
+                                          {"order_id", fmt::format("order-{:016x}", random_bits())},
+                                          {"user_id", user},
+                                          {"recommended_product_ids", std::move(recommended)}}));
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -911,15 +930,15 @@ void TargetService::Impl::checkout(const ExchangePtr& ex) {
 
 void TargetService::Impl::health(const ExchangePtr& ex) {
   double uptime = std::chrono::duration<double>(Clock::now() - started_at).count();
-  respond(ex, json_response(200, json::object{
-                                     {"status", "healthy"},
-                                     {"service", "trafficsim-target"},
-                                     {"version", TRAFFICSIM_VERSION},
-                                     {"uptime_seconds", std::round(uptime * 10) / 10},
-                                     {"demo", clock.to_json()},
-                                     {"catalog", json::object{{"rows", catalog_info.rows},
-                                                              {"path", catalog_info.path.string()}}},
-                                     {"faults_active", faults.list().size()}}));
+  respond(ex, json_response(
+                  200, json::object{{"status", "healthy"},
+                                    {"service", "trafficsim-target"},
+                                    {"version", TRAFFICSIM_VERSION},
+                                    {"uptime_seconds", std::round(uptime * 10) / 10},
+                                    {"demo", clock.to_json()},
+                                    {"catalog", json::object{{"rows", catalog_info.rows},
+                                                             {"path", catalog_info.path.string()}}},
+                                    {"faults_active", faults.list().size()}}));
 }
 
 void TargetService::Impl::debug_llm(const ExchangePtr& ex) {
@@ -932,13 +951,12 @@ void TargetService::Impl::debug_llm(const ExchangePtr& ex) {
                            {"flags", json::object{{"simulated", true},
                                                   {"fault_delay_header", "X-Fault-Delay-Ms"},
                                                   {"max_fault_delay_ms", 30000}}},
-                           {"counters",
-                            json::object{{"requests", llm_requests.load()},
-                                         {"errors", llm_errors.load()},
-                                         {"input_tokens", llm_input_tokens.load()},
-                                         {"output_tokens", llm_output_tokens.load()},
-                                         {"requests_last_minute", w.events},
-                                         {"error_rate_last_minute", w.ratio()}}}}));
+                           {"counters", json::object{{"requests", llm_requests.load()},
+                                                     {"errors", llm_errors.load()},
+                                                     {"input_tokens", llm_input_tokens.load()},
+                                                     {"output_tokens", llm_output_tokens.load()},
+                                                     {"requests_last_minute", w.events},
+                                                     {"error_rate_last_minute", w.ratio()}}}}));
 }
 
 void TargetService::Impl::debug_traces(const ExchangePtr& ex) {
@@ -947,8 +965,8 @@ void TargetService::Impl::debug_traces(const ExchangePtr& ex) {
   json::array items;
   for (const auto& s : spans.recent(static_cast<size_t>(std::get<int64_t>(limit))))
     items.push_back(telemetry::span_to_otlp_json(s));
-  respond(ex, json_response(200, json::object{{"spans", std::move(items)},
-                                              {"total", spans.total_added()}}));
+  respond(ex, json_response(
+                  200, json::object{{"spans", std::move(items)}, {"total", spans.total_added()}}));
 }
 
 void TargetService::Impl::faults_list(const ExchangePtr& ex) {
@@ -988,9 +1006,13 @@ void TargetService::Impl::faults_clear(const ExchangePtr& ex) {
 TargetService::TargetService(TargetOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-TargetService::~TargetService() { stop(); }
+TargetService::~TargetService() {
+  stop();
+}
 
-void TargetService::start() { impl_->server->start(); }
+void TargetService::start() {
+  impl_->server->start();
+}
 
 void TargetService::stop() {
   if (!impl_ || !impl_->server) return;
@@ -999,9 +1021,17 @@ void TargetService::stop() {
   if (impl_->access_log) impl_->access_log->flush(std::chrono::seconds(2));
 }
 
-uint16_t TargetService::port() const { return impl_->server->port(); }
-std::string TargetService::url() const { return impl_->server->url(); }
-const CatalogInfo& TargetService::catalog_info() const { return impl_->catalog_info; }
-telemetry::Registry& TargetService::registry() { return impl_->registry; }
+uint16_t TargetService::port() const {
+  return impl_->server->port();
+}
+std::string TargetService::url() const {
+  return impl_->server->url();
+}
+const CatalogInfo& TargetService::catalog_info() const {
+  return impl_->catalog_info;
+}
+telemetry::Registry& TargetService::registry() {
+  return impl_->registry;
+}
 
 }  // namespace trafficsim::target

@@ -23,7 +23,7 @@ namespace trafficsim::target {
 
 struct TargetOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8000;  // 0: a free port
+  uint16_t port = 8000;            // 0: a free port
   std::filesystem::path data_dir;  // where catalog.sqlite lives (created when missing)
   int64_t catalog_rows = 500'000;
   std::string access_log = "-";  // "-" stdout, "off", or a file path (appended)
@@ -33,9 +33,9 @@ struct TargetOptions {
   int threads = 0;  // io threads; 0: one per core
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};
-  std::chrono::milliseconds checkout_timeout{5'000};      // checkout -> recommendations
+  std::chrono::milliseconds checkout_timeout{5'000};         // checkout -> recommendations
   std::chrono::milliseconds recommendations_timeout{5'000};  // queue wait + scan, server side
-  std::chrono::milliseconds products_timeout{2'000};       // queue wait + indexed query
+  std::chrono::milliseconds products_timeout{2'000};         // queue wait + indexed query
   int indexed_threads = 4;
   size_t indexed_queue = 1024;
   int scan_threads = 0;  // 0: half the cores, at least 1 (the scan pool is meant to be small)

@@ -168,7 +168,9 @@ TEST(TargetService, ClassifyRejectsBadInputWithCodeAndField) {
     EXPECT_EQ(r.status, 400) << c.body;
     auto b = body_of(r);
     EXPECT_EQ(str(b.at("error")), c.code) << c.body;
-    if (!c.field.empty()) EXPECT_EQ(str(b.at("field")), c.field) << c.body;
+    if (!c.field.empty()) {
+      EXPECT_EQ(str(b.at("field")), c.field) << c.body;
+    }
   }
   for (std::string bad : {"abc", "-5", "30001"}) {
     auto r = http_call(svc->port(), "POST", "/hackathon/classify", kEmail,
