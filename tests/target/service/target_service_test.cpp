@@ -26,13 +26,15 @@ using testing::http_call;
 using testing::HttpResult;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// One catalog for the whole suite, removed when the process exits.
+struct SharedDataDir {
+  std::string path = testing::temp_dir();
+  ~SharedDataDir() { std::filesystem::remove_all(path); }
+};
+
 const std::string& shared_data_dir() {
-  static const std::string dir = [] {
-    std::string d = testing::temp_dir();
-    std::atexit([] { std::filesystem::remove_all(shared_data_dir()); });
-    return d;
-  }();
-  return dir;
+  static const SharedDataDir dir;
+  return dir.path;
 }
 
 // A settable clock (unix seconds) shared with the service.
