@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -35,6 +36,29 @@ double parse_rate_arg(const std::string& text, const std::string& flag) {
         fmt::format("invalid rate for {}: '{}' (use a positive rate such as 100, 2.5k or 6000rpm)",
                     flag, text));
   return *r;
+}
+
+uint64_t parse_seed_arg(const std::string& text, const std::string& flag) {
+  if (text.empty()) {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  uint64_t seed = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (ec != std::errc() || p != text.data() + text.size())
+    throw UsageError(fmt::format("invalid {} '{}': expected a whole number", flag, text));
+  return seed;
+}
+
+double parse_time_scale_arg(const std::string& text, const std::string& flag) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v > 0) || v > 3600)
+    throw UsageError(fmt::format(
+        "invalid {} '{}': expected a number above 0 and at most 3600 (60: a demo minute per "
+        "second)",
+        flag, text));
+  return v;
 }
 
 load::Segment parse_segment_arg(const std::string& text, const std::string& flag) {

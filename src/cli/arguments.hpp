@@ -33,6 +33,10 @@ std::pair<std::string, std::string> parse_header_arg(const std::string& text);
 std::string parse_method_arg(const std::string& text);
 // "STR" or "@file" (the file's bytes).
 std::string parse_body_arg(const std::string& text);
+// A whole number; empty -> a random seed (recorded in reports so a run can be repeated).
+uint64_t parse_seed_arg(const std::string& text, const std::string& flag);
+// A demo-clock time scale: > 0 and <= 3600.
+double parse_time_scale_arg(const std::string& text, const std::string& flag);
 // "200,201,404" -> statuses; empty -> empty.
 std::vector<int> parse_statuses_arg(const std::string& text, const std::string& flag);
 

@@ -88,16 +88,7 @@ load::Plan build_plan(const BenchOptions& o) {
     s.hard_cap = load::HardCap{cap, cap};
   }
   if (!o.segment.empty()) plan.segment = parse_segment_arg(o.segment, "--segment");
-  if (!o.seed.empty()) {
-    uint64_t seed = 0;
-    auto [p, ec] = std::from_chars(o.seed.data(), o.seed.data() + o.seed.size(), seed);
-    if (ec != std::errc() || p != o.seed.data() + o.seed.size())
-      throw UsageError(fmt::format("invalid --seed '{}': expected a whole number", o.seed));
-    plan.seed = seed;
-  } else {
-    std::random_device rd;
-    plan.seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  }
+  plan.seed = parse_seed_arg(o.seed, "--seed");
   load::RequestTemplate t;
   t.method = parse_method_arg(o.method);
   t.target = s.url.target;

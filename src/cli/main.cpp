@@ -7,6 +7,7 @@
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/report_command.hpp"
+#include "cli/run_command.hpp"
 #include "cli/target_command.hpp"
 
 int main(int argc, char** argv) {
@@ -18,9 +19,15 @@ int main(int argc, char** argv) {
   BenchOptions bench;
   ReportMergeOptions merge;
   TargetCommandOptions target;
+  RunOptions run;
+  PlayOptions play;
+  ScenariosOptions scenarios;
   auto* bench_cmd = add_bench_command(app, bench);
   auto* merge_cmd = add_report_command(app, merge);
   auto* target_cmd = add_target_command(app, target);
+  auto* run_cmd = add_run_command(app, run);
+  auto* play_cmd = add_play_command(app, play);
+  auto* scenarios_cmd = add_scenarios_command(app, scenarios);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -38,6 +45,9 @@ int main(int argc, char** argv) {
   if (bench_cmd->parsed()) return run_bench(bench);
   if (merge_cmd->parsed()) return run_report_merge(merge);
   if (target_cmd->parsed()) return run_target(target);
+  if (run_cmd->parsed()) return run_run(run);
+  if (play_cmd->parsed()) return run_play(play);
+  if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
   fmt::print(stderr, "trafficsim: no command given\n");
   return kExitUsage;
 }

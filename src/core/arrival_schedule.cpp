@@ -1,5 +1,6 @@
 #include "core/arrival_schedule.hpp"
 
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -10,14 +11,19 @@ namespace trafficsim::core {
 // The profile is held by pointer: the caller keeps it alive for the schedule's lifetime.
 ArrivalSchedule::ArrivalSchedule(const RateProfile& profile, ArrivalProcess process,
                                  uint64_t run_seed, uint64_t stream, uint64_t first,
-                                 uint64_t stride)
+                                 uint64_t stride, GapJitter jitter)
     : profile_(&profile),
       process_(process),
       seed_(run_seed),
       stream_(stream),
       stride_(stride),
-      next_k_(first) {
+      next_k_(first),
+      jitter_(jitter) {
   if (stride == 0) throw std::invalid_argument("arrival schedule: stride must be >= 1");
+  if (!std::isfinite(jitter.min_s) || !std::isfinite(jitter.max_s) || jitter.min_s < 0 ||
+      jitter.max_s < jitter.min_s)
+    throw std::invalid_argument(
+        "arrival schedule: gap jitter must satisfy 0 <= min <= max (seconds)");
 }
 
 std::optional<Arrival> ArrivalSchedule::compute(uint64_t k) {
@@ -38,6 +44,20 @@ std::optional<Arrival> ArrivalSchedule::compute(uint64_t k) {
   }
   double t_s = profile_->inverse_cumulative(x);
   if (!(t_s < profile_->duration_s())) return std::nullopt;  // also +infinity
+  if (!jitter_.none()) {
+    // Arrival k is shifted by d_1 + ... + d_k; like the Poisson sums, every partition walks
+    // every j in order so the shifts are bit-identical however the stream is split.
+    const uint64_t key = stream_ ^ kGapJitterKeySalt;
+    const double width = jitter_.max_s - jitter_.min_s;
+    while (jitter_k_ < k) {
+      ++jitter_k_;
+      jitter_sum_ +=
+          jitter_.min_s + width * ArrivalRandom(seed_, key, jitter_k_, Lane::gap).next_unit();
+    }
+    t_s += jitter_sum_;
+    // Times stay non-decreasing in k, so the first one past the end ends the schedule.
+    if (!(t_s < profile_->duration_s())) return std::nullopt;
+  }
   return Arrival{k, t_s};
 }
 

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -64,11 +66,55 @@ StreamSnapshot summarize(const std::string& name, const EndpointStats& interval,
   s.interval_p50_us = interval.corrected.percentile(50);
   s.interval_p95_us = interval.corrected.percentile(95);
   s.interval_p99_us = interval.corrected.percentile(99);
+  s.interval_expected_failure_ratio =
+      done ? static_cast<double>(interval.expected_failures) / static_cast<double>(done) : 0;
   s.requests = cumulative.requests;
   s.errors = cumulative.errors();
+  s.expected_failures = cumulative.expected_failures;
   s.dropped = cumulative.dropped;
   s.lateness_p99_us = cumulative.send_lateness.percentile(99);
   return s;
+}
+
+TimePoint point_of(double t_s, const StreamSnapshot& s) {
+  return {t_s, s.interval_rps, s.interval_error_ratio, s.interval_p50_us, s.interval_p95_us,
+          s.interval_p99_us};
+}
+
+// Checks what the workers rely on: mix groups that can always choose, sane gap jitter.
+void validate_plan(const Plan& plan) {
+  for (const auto& s : plan.streams) {
+    auto fail = [&s](const std::string& why) {
+      throw std::invalid_argument(fmt::format("stream '{}': {}", s.name, why));
+    };
+    if (s.gap_jitter_s) {
+      auto [a, b] = *s.gap_jitter_s;
+      if (!std::isfinite(a) || !std::isfinite(b) || a < 0 || b < a)
+        fail(fmt::format("gap jitter [{}, {}] s must satisfy 0 <= min <= max", a, b));
+    }
+    if (s.groups.empty()) continue;
+    std::vector<size_t> members(s.groups.size(), 0);
+    std::vector<double> weights(s.groups.size(), 0);
+    for (const auto& t : s.requests) {
+      if (t.group >= s.groups.size())
+        fail(fmt::format("request '{}' is in group {}, but the stream has {} group{}", t.name,
+                         t.group, s.groups.size(), s.groups.size() == 1 ? "" : "s"));
+      ++members[t.group];
+      weights[t.group] += std::max(0.0, t.weight);
+    }
+    double total = 0;
+    for (size_t g = 0; g < s.groups.size(); ++g) {
+      const MixGroup& mg = s.groups[g];
+      if (!std::isfinite(mg.weight) || mg.weight < 0)
+        fail(fmt::format("group {} has weight {}; weights must be finite and >= 0", g,
+                         mg.weight));
+      if (members[g] == 0) fail(fmt::format("group {} has no requests", g));
+      if (!mg.rotate && mg.weight > 0 && !(weights[g] > 0))
+        fail(fmt::format("every request of group {} has weight 0", g));
+      total += mg.weight;
+    }
+    if (!(total > 0)) fail("every mix group has weight 0");
+  }
 }
 
 }  // namespace
@@ -95,6 +141,7 @@ struct Engine::Impl {
 
 Engine::Engine(Plan plan) : plan_(std::move(plan)), impl_(std::make_unique<Impl>()) {
   if (plan_.streams.empty()) throw StartError("the plan has no streams");
+  validate_plan(plan_);
   impl_->control_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   std::map<std::pair<std::string, uint16_t>, std::vector<http::ResolvedAddress>> cache;
   bool any_tls = false;
@@ -147,6 +194,7 @@ void Engine::stop() {
 RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
   RunResult result;
   result.threads = impl_->threads;
+  result.stream_timeseries.resize(plan_.streams.size());
   const auto shares = plan_shares(plan_, impl_->threads);
   const int64_t start_ns = Worker::now_ns() + 2'000'000;  // let threads start before t = 0
   const int64_t end_ns = start_ns + plan_.duration.count();
@@ -212,10 +260,14 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
         (snap.total.dropped > 0 || snap.total.lateness_p99_us > kSaturationLatenessP99Us);
     last_tick = now;
     if (snap.interval_s > 0.05) {
-      if (result.timeseries.size() >= kMaxTimePoints) halve(result.timeseries);
-      result.timeseries.push_back({snap.elapsed_s, snap.total.interval_rps,
-                                   snap.total.interval_error_ratio, snap.total.interval_p50_us,
-                                   snap.total.interval_p95_us, snap.total.interval_p99_us});
+      // The stream series grow in step with the total one, so they halve together.
+      if (result.timeseries.size() >= kMaxTimePoints) {
+        halve(result.timeseries);
+        for (auto& series : result.stream_timeseries) halve(series);
+      }
+      result.timeseries.push_back(point_of(snap.elapsed_s, snap.total));
+      for (size_t i = 0; i < snap.streams.size(); ++i)
+        result.stream_timeseries[i].push_back(point_of(snap.elapsed_s, snap.streams[i]));
     }
     if (on_snapshot) on_snapshot(snap);
   };

@@ -29,6 +29,10 @@ struct StreamSnapshot {
   int64_t interval_p50_us = 0, interval_p95_us = 0, interval_p99_us = 0;  // corrected
   uint64_t requests = 0, errors = 0, dropped = 0;                         // cumulative
   int64_t lateness_p99_us = 0;                                            // cumulative
+  // Injected templates: responses with the status the template expects (cumulative), and their
+  // share of the requests completed in the interval.
+  uint64_t expected_failures = 0;
+  double interval_expected_failure_ratio = 0;
 };
 
 struct Snapshot {
@@ -54,6 +58,8 @@ struct RunResult {
   bool stopped_early = false;
   std::chrono::system_clock::time_point started_at, ended_at;
   std::vector<TimePoint> timeseries;  // bounded: halved (max of percentiles) when full
+  // The same series per stream (parallel to plan.streams), kept and halved with `timeseries`.
+  std::vector<std::vector<TimePoint>> stream_timeseries;
   bool saturated = false;
   std::string saturation_reason;
   std::vector<std::string> error_samples;  // a few distinct transport error messages
@@ -65,7 +71,10 @@ inline constexpr int64_t kSaturationLatenessP99Us = 10'000;
 
 class Engine {
  public:
-  // Resolves hosts and prepares TLS; throws StartError when the run cannot start.
+  // Resolves hosts and prepares TLS; throws StartError when the run cannot start, and
+  // std::invalid_argument (naming the stream) for an invalid mix (a template's group out of
+  // range, a group without templates, no positive group weight, or a weighted group whose
+  // templates all weigh 0) or gap jitter (not 0 <= min <= max).
   explicit Engine(Plan plan);
   ~Engine();
   Engine(const Engine&) = delete;

@@ -86,7 +86,26 @@ std::string Plan::hash() const {
       add(r.body);
       add(fmt::format("{:.17g}", r.weight));
       for (int st : r.expected_statuses) add(std::to_string(st));
+      // Newer fields are added only when they differ from the default, so plans that do not
+      // use them keep the hash they had before the fields existed. A leading \x01 keeps these
+      // markers apart from any user text.
+      if (r.injected) add("\x01injected");
+      if (!s.groups.empty()) add(fmt::format("\x01group{}", r.group));
+      if (r.dynamic) {
+        // What is rendered comes from the compiled templates: their sources, not the strings.
+        add("\x01dynamic");
+        add(r.dynamic->target.source());
+        for (const auto& [k, v] : r.dynamic->headers) {
+          add(k);
+          add(v.source());
+        }
+        add(r.dynamic->body.source());
+      }
     }
+    for (const auto& g : s.groups)
+      add(fmt::format("\x01mix{:.17g},{}", g.weight, g.rotate ? "rotate" : "weighted"));
+    if (s.gap_jitter_s)
+      add(fmt::format("\x01jitter{:.17g},{:.17g}", s.gap_jitter_s->first, s.gap_jitter_s->second));
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

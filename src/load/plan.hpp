@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,9 +16,18 @@
 
 #include "core/arrival_schedule.hpp"
 #include "core/rate_profile.hpp"
+#include "core/text_template.hpp"
 #include "http/url.hpp"
 
 namespace trafficsim::load {
+
+// The parts of a request that carry placeholders, rendered per request by the worker (into the
+// connection's own buffer, so nothing is allocated once buffers have grown).
+struct DynamicRequest {
+  core::TextTemplate target;
+  std::vector<std::pair<std::string, core::TextTemplate>> headers;  // every header, in order
+  core::TextTemplate body;
+};
 
 struct RequestTemplate {
   std::string name;  // endpoint label in statistics, e.g. "GET /products"
@@ -28,8 +38,25 @@ struct RequestTemplate {
   double weight = 1.0;
   // Statuses that count as success; empty means every status below 400.
   std::vector<int> expected_statuses;
+  // When set, target, headers and body are rendered per request from these; the strings above
+  // then hold the source text (for reports and the plan hash).
+  std::shared_ptr<const DynamicRequest> dynamic;
+  // Failures on purpose (error injection): a response with an expected status is an "expected
+  // failure", reported apart from successes; a status in success_statuses is a success; any
+  // other outcome is an unexpected failure.
+  bool injected = false;
+  std::vector<int> success_statuses;  // injected templates only (e.g. 200 of an error endpoint)
+  uint32_t group = 0;  // index into Stream::groups (ignored when the stream has no groups)
 
   bool expects(int status) const;
+};
+
+// How a stream picks the template of arrival k: a group by weight (at random, from the arrival's
+// own draw), then within the group either at random by template weight or, with rotate, member
+// k mod n (an exact rotation when the stream has a single group).
+struct MixGroup {
+  double weight = 1.0;
+  bool rotate = false;
 };
 
 enum class LoadModel { open, closed };
@@ -54,6 +81,10 @@ struct Stream {
   std::chrono::nanoseconds timeout = std::chrono::seconds(5);  // from the actual send
   std::optional<HardCap> hard_cap;
   std::vector<RequestTemplate> requests;
+  std::vector<MixGroup> groups;  // empty: one group of all templates, chosen by weight
+  // Open model: every inter-arrival gap of the profile is lengthened by U(first, second)
+  // seconds, drawn per arrival (seed 001's "random sleep between requests").
+  std::optional<std::pair<double, double>> gap_jitter_s;
   bool keep_bodies = false;
   std::vector<std::string> counter_names;
   BodyExtractor extractor;
@@ -73,6 +104,18 @@ struct TlsOptions {
   std::string ca_file;  // extra trust anchor (PEM); empty: the system store
 };
 
+// One finished request, for --verbose logging. The views are valid during the call only.
+struct RequestEvent {
+  size_t stream = 0;
+  uint32_t tmpl = 0;
+  uint64_t k = 0;
+  int status = 0;                // 0 when no response arrived
+  std::string_view outcome;      // "ok", "expected_failure", "status", "timeout", "connect", "error"
+  int64_t latency_us = 0;        // corrected: from the intended send time
+  int64_t service_us = 0;        // from the actual send
+  std::string_view request_line; // e.g. "POST /hackathon/classify HTTP/1.1"
+};
+
 struct Plan {
   LoadModel model = LoadModel::open;
   std::vector<Stream> streams;
@@ -82,6 +125,9 @@ struct Plan {
   Segment segment;
   TlsOptions tls;
   std::vector<std::string> notes;  // what plan building changed, e.g. a clamp to the hard cap
+  // Called on the worker threads (concurrently) after every finished request when set; for
+  // --verbose only: it costs throughput.
+  std::function<void(const RequestEvent&)> on_request;
 
   // Applies hard caps: a profile above its stream's cap is clamped (and a note says so).
   void apply_hard_caps();

@@ -18,6 +18,9 @@
 #include <fmt/ranges.h>
 #include <boost/json.hpp>
 
+#include "core/arrival_schedule.hpp"
+#include "core/random.hpp"
+
 namespace trafficsim::load {
 
 namespace json = boost::json;
@@ -96,6 +99,52 @@ core::LatencyHistogram latency_from_json(const json::object& o, std::string_view
   return std::move(*decoded);
 }
 
+json::array series_to_json(const std::vector<TimePoint>& points) {
+  json::array series;
+  for (const auto& p : points)
+    series.push_back(json::object{{"t_s", p.t_s},
+                                  {"rps", p.rps},
+                                  {"error_ratio", p.error_ratio},
+                                  {"p50_us", p.p50_us},
+                                  {"p95_us", p.p95_us},
+                                  {"p99_us", p.p99_us}});
+  return series;
+}
+
+// Merges the time series of segments: points matched by t_s rounded to 0.5 s; rates summed,
+// error ratios weighted by rate, the worst percentiles kept. `series_of` gives a report's
+// series (nullptr when it has none).
+template <typename SeriesOf>
+json::array merge_series(const std::vector<std::pair<std::string, json::object>>& reports,
+                         SeriesOf series_of) {
+  std::map<int64_t, json::object> series;
+  for (const auto& [file, r] : reports) {
+    const json::value* v = series_of(r);
+    if (!v || !v->is_array()) continue;
+    for (const auto& pv : v->as_array()) {
+      if (!pv.is_object()) continue;
+      const auto& p = pv.as_object();
+      int64_t key = std::llround(num(p, "t_s", "timeseries") * 2);
+      auto& q = series[key];
+      double rps = num(p, "rps", "timeseries");
+      double prev_rps = q.contains("rps") ? q["rps"].to_number<double>() : 0;
+      double prev_err = q.contains("error_ratio") ? q["error_ratio"].to_number<double>() : 0;
+      double err = num(p, "error_ratio", "timeseries");
+      q["t_s"] = static_cast<double>(key) / 2;
+      q["rps"] = prev_rps + rps;
+      q["error_ratio"] =
+          prev_rps + rps > 0 ? (prev_err * prev_rps + err * rps) / (prev_rps + rps) : 0.0;
+      for (const char* k : {"p50_us", "p95_us", "p99_us"}) {
+        int64_t pv64 = static_cast<int64_t>(num(p, k, "timeseries"));
+        q[k] = q.contains(k) ? std::max(q[k].to_number<int64_t>(), pv64) : pv64;
+      }
+    }
+  }
+  json::array out;
+  for (auto& [k, v] : series) out.push_back(std::move(v));
+  return out;
+}
+
 }  // namespace
 
 json::object stats_to_json(const EndpointStats& s, double duration_s,
@@ -113,6 +162,8 @@ json::object stats_to_json(const EndpointStats& s, double duration_s,
   uint64_t completed = s.completed();
   o["error_ratio"] =
       completed ? static_cast<double>(s.errors()) / static_cast<double>(completed) : 0.0;
+  o["expected_failures"] = s.expected_failures;
+  o["unexpected_failures"] = s.errors();
   o["dropped"] = s.dropped;
   o["bytes_in"] = s.bytes_in;
   o["bytes_out"] = s.bytes_out;
@@ -144,6 +195,8 @@ EndpointStats stats_from_json(const json::object& o) {
   s.errors_timeout = u64(errors, "timeout", "errors");
   s.errors_other = u64(errors, "other", "errors");
   s.errors_status = errors.contains("status") ? u64(errors, "status", "errors") : 0;
+  s.expected_failures =
+      o.contains("expected_failures") ? u64(o, "expected_failures", "stats") : 0;
   s.dropped = u64(o, "dropped", "stats");
   s.bytes_in = o.contains("bytes_in") ? u64(o, "bytes_in", "stats") : 0;
   s.bytes_out = o.contains("bytes_out") ? u64(o, "bytes_out", "stats") : 0;
@@ -200,7 +253,18 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
       // Uniform arrivals: k = 0 .. N-1 (N = ceil of the integral); segment i owns k mod n = i.
       const uint64_t total = static_cast<uint64_t>(std::ceil(st.profile.total_arrivals() - 1e-9));
       const uint64_t n = plan.segment.count, i = plan.segment.index;
-      so["planned_requests"] = total > i ? (total - 1 - i) / n + 1 : 0;
+      if (st.gap_jitter_s) {
+        // Jittered gaps: the count depends on the draws; walk this segment's schedule (the
+        // workers' union) to get it exactly.
+        core::GapJitter jitter{st.gap_jitter_s->first, st.gap_jitter_s->second};
+        core::ArrivalSchedule schedule(st.profile, st.process, plan.seed,
+                                       core::stream_key(st.name), i, n, jitter);
+        uint64_t count = 0;
+        while (schedule.next()) ++count;
+        so["planned_requests"] = count;
+      } else {
+        so["planned_requests"] = total > i ? (total - 1 - i) / n + 1 : 0;
+      }
       so["peak_target_rps"] = st.profile.peak_rate() / plan.segment.count;
     } else {
       so["connections"] = st.connections;
@@ -212,22 +276,17 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
       eo["name"] = t.name.empty() ? t.method + " " + t.target : t.name;
       eo["method"] = t.method;
       eo["target"] = t.target;
+      if (t.injected) eo["injected"] = true;
       endpoints.push_back(std::move(eo));
     }
     so["endpoints"] = std::move(endpoints);
+    so["timeseries"] = i < result.stream_timeseries.size()
+                           ? series_to_json(result.stream_timeseries[i])
+                           : json::array();
     streams.push_back(std::move(so));
   }
   report["streams"] = std::move(streams);
-
-  json::array series;
-  for (const auto& p : result.timeseries)
-    series.push_back(json::object{{"t_s", p.t_s},
-                                  {"rps", p.rps},
-                                  {"error_ratio", p.error_ratio},
-                                  {"p50_us", p.p50_us},
-                                  {"p95_us", p.p95_us},
-                                  {"p99_us", p.p99_us}});
-  report["timeseries"] = std::move(series);
+  report["timeseries"] = series_to_json(result.timeseries);
   return report;
 }
 
@@ -418,11 +477,17 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
     for (size_t ei = 0; ei < first_eps.size(); ++ei) {
       json::object eo = stats_to_json(merged_stream.endpoints[ei], duration_s, counter_names);
       const json::object& fe = first_eps[ei].as_object();
-      for (const char* k : {"name", "method", "target"})
+      for (const char* k : {"name", "method", "target", "injected"})
         if (fe.contains(k)) eo[k] = fe.at(k);
       endpoints_out.push_back(std::move(eo));
     }
     so["endpoints"] = std::move(endpoints_out);
+    so["timeseries"] = merge_series(reports, [si](const json::object& r) -> const json::value* {
+      const json::array& ss = r.at("streams").as_array();
+      if (si >= ss.size() || !ss[si].is_object()) return nullptr;
+      auto it = ss[si].as_object().find("timeseries");
+      return it == ss[si].as_object().end() ? nullptr : &it->value();
+    });
     streams_out.push_back(std::move(so));
   }
   for (auto& [k, v] : stats_to_json(grand, duration_s, {})) out[k] = v;
@@ -438,32 +503,10 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
   out["streams"] = std::move(streams_out);
 
   // Time series: sum rates at matching times; keep the worst percentiles.
-  std::map<int64_t, json::object> series;
-  for (const auto& [file, r] : reports) {
+  out["timeseries"] = merge_series(reports, [](const json::object& r) -> const json::value* {
     auto it = r.find("timeseries");
-    if (it == r.end() || !it->value().is_array()) continue;
-    for (const auto& pv : it->value().as_array()) {
-      if (!pv.is_object()) continue;
-      const auto& p = pv.as_object();
-      int64_t key = std::llround(num(p, "t_s", "timeseries") * 2);
-      auto& q = series[key];
-      double rps = num(p, "rps", "timeseries");
-      double prev_rps = q.contains("rps") ? q["rps"].to_number<double>() : 0;
-      double prev_err = q.contains("error_ratio") ? q["error_ratio"].to_number<double>() : 0;
-      double err = num(p, "error_ratio", "timeseries");
-      q["t_s"] = static_cast<double>(key) / 2;
-      q["rps"] = prev_rps + rps;
-      q["error_ratio"] =
-          prev_rps + rps > 0 ? (prev_err * prev_rps + err * rps) / (prev_rps + rps) : 0.0;
-      for (const char* k : {"p50_us", "p95_us", "p99_us"}) {
-        int64_t v = static_cast<int64_t>(num(p, k, "timeseries"));
-        q[k] = q.contains(k) ? std::max(q[k].to_number<int64_t>(), v) : v;
-      }
-    }
-  }
-  json::array series_out;
-  for (auto& [k, v] : series) series_out.push_back(std::move(v));
-  out["timeseries"] = std::move(series_out);
+    return it == r.end() ? nullptr : &it->value();
+  });
   return out;
 }
 

@@ -18,6 +18,7 @@ void EndpointStats::merge(const EndpointStats& o) {
   errors_timeout += o.errors_timeout;
   errors_other += o.errors_other;
   errors_status += o.errors_status;
+  expected_failures += o.expected_failures;
   dropped += o.dropped;
   bytes_in += o.bytes_in;
   bytes_out += o.bytes_out;
@@ -32,6 +33,7 @@ void EndpointStats::reset() {
   requests = 0;
   responses_by_status.fill(0);
   errors_connect = errors_timeout = errors_other = errors_status = 0;
+  expected_failures = 0;
   dropped = bytes_in = bytes_out = 0;
   if (corrected.count()) corrected.reset();
   if (service.count()) service.reset();

@@ -20,6 +20,9 @@ struct EndpointStats {
   uint64_t errors_timeout = 0;
   uint64_t errors_other = 0;
   uint64_t errors_status = 0;  // responses whose status the template does not expect
+  // Responses of injected templates (failures on purpose) whose status the template expects:
+  // counted in responses_by_status, neither an error nor a success.
+  uint64_t expected_failures = 0;
   uint64_t dropped = 0;        // arrivals never sent: backlog full, or still waiting at the end
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;

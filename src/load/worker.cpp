@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -36,6 +37,9 @@ constexpr int64_t kFlushIntervalNs = 100'000'000;  // hand stats to the engine 1
 constexpr int64_t kReconnectMinNs = 10'000'000;    // closed model: back-off after connect errors
 constexpr int64_t kReconnectMaxNs = 1'000'000'000;
 constexpr size_t kMaxErrorSamples = 8;
+// Dynamic requests: buffers are reserved up to the templates' bound at set-up, but no more than
+// this per buffer (a larger rendering grows the buffer once; its capacity is then reused).
+constexpr size_t kMaxDynamicReserve = 1 << 20;
 
 int64_t to_us(int64_t ns) {
   return ns <= 0 ? 0 : ns / 1000;
@@ -105,6 +109,10 @@ struct Connection {
   int64_t backoff_ns = 0;
   http::ResponseParser parser;
   std::string body;  // kept only when the stream keeps bodies; capacity reused
+  // What write_request sends: the template's pre-rendered bytes, or `out` for a dynamic one.
+  const std::string* wbuf = nullptr;
+  std::string out;         // dynamic requests: the request rendered for req.k; capacity reused
+  bool out_valid = false;  // `out` holds the rendering of the current request
   // In-flight FIFO links (per stream, ordered by sent_ns).
   Connection* prev = nullptr;
   Connection* next = nullptr;
@@ -145,8 +153,24 @@ struct InflightList {
 };
 
 struct Rendered {
-  std::string bytes;  // the whole request, pre-rendered
+  std::string bytes;  // the whole request, pre-rendered (static templates)
   bool head = false;
+  size_t line_len = 0;  // static: length of the request line in `bytes` (without CRLF)
+  // Dynamic templates (dyn set): rendered per request from dyn; what render_request decides
+  // from the static strings is decided here once, from the header names and the method.
+  const RequestTemplate* tmpl = nullptr;
+  const DynamicRequest* dyn = nullptr;
+  std::vector<char> skip_header;  // parallel to dyn->headers: Host/Content-Length are ours
+  bool has_ua = false, has_ct = false;
+  bool length_always = false;  // POST/PUT/PATCH send Content-Length even for an empty body
+  size_t max_size = 0;         // bound of a rendering (for reserving buffers)
+};
+
+// Stream::groups, resolved to template indices.
+struct GroupState {
+  std::vector<uint32_t> members;   // templates with this group, in plan order
+  std::vector<double> cumulative;  // cumulative template weights (unused with rotate)
+  bool rotate = false;
 };
 
 struct StreamState {
@@ -159,7 +183,10 @@ struct StreamState {
   std::optional<core::ArrivalSchedule> schedule;
   bool schedule_done = false;
   std::vector<double> cumulative_weights;
+  std::vector<double> group_cumulative;  // cumulative group weights (Stream::groups non-empty)
+  std::vector<GroupState> groups;
   std::vector<Rendered> rendered;
+  size_t dynamic_reserve = 0;  // per-connection buffer reserve for dynamic templates
   Ring<Pending> backlog;
   std::optional<core::TokenBucket> bucket;
   int conn_count = 0;  // open or opening connections
@@ -202,6 +229,26 @@ std::string render_request(const RequestTemplate& t, const std::string& host_hea
   return out;
 }
 
+Rendered prepare_dynamic(const RequestTemplate& t, const std::string& host_header) {
+  Rendered r;
+  r.head = t.method == "HEAD";
+  r.tmpl = &t;
+  r.dyn = t.dynamic.get();
+  r.length_always = t.method == "POST" || t.method == "PUT" || t.method == "PATCH";
+  size_t bound = t.method.size() + 1 + std::max<size_t>(1, r.dyn->target.max_size()) +
+                 sizeof(" HTTP/1.1\r\nHost: \r\n") + host_header.size();
+  for (const auto& [k, v] : r.dyn->headers) {
+    bool skip = strcasecmp(k.c_str(), "host") == 0 || strcasecmp(k.c_str(), "content-length") == 0;
+    if (strcasecmp(k.c_str(), "user-agent") == 0) r.has_ua = true;
+    if (strcasecmp(k.c_str(), "content-type") == 0) r.has_ct = true;
+    r.skip_header.push_back(skip ? 1 : 0);
+    if (!skip) bound += k.size() + 4 + v.max_size();
+  }
+  bound += 64 + 64 + 2 + r.dyn->body.max_size();  // User-Agent, Content-Type/-Length, CRLF
+  r.max_size = bound;
+  return r;
+}
+
 }  // namespace
 
 struct Worker::Impl {
@@ -224,12 +271,16 @@ struct Worker::Impl {
   std::vector<std::string> errors_seen;  // bounded, guarded by mailbox_mu
   int64_t next_flush_ns = 0;
   bool closed_model = false;
+  bool hook = false;          // plan.on_request is set
+  std::string body_scratch;   // dynamic requests: the body, rendered before its length is sent
+  std::string event_scratch;  // on_request: a rendering for a request that was never written
 
   explicit Impl(WorkerSetup s) : setup(std::move(s)), plan(*setup.plan) {}
 
   // ---- set-up -------------------------------------------------------------------------------
   void init() {
     closed_model = plan.model == LoadModel::closed;
+    hook = static_cast<bool>(plan.on_request);
     epfd = epoll_create1(EPOLL_CLOEXEC);
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -256,7 +307,39 @@ struct Worker::Impl {
       for (const auto& t : s.requests) {
         acc += std::max(0.0, t.weight);
         st.cumulative_weights.push_back(acc);
-        st.rendered.push_back({render_request(t, st.host_header), t.method == "HEAD"});
+        if (t.dynamic) {
+          st.rendered.push_back(prepare_dynamic(t, st.host_header));
+          size_t reserve = std::min(st.rendered.back().max_size, kMaxDynamicReserve);
+          st.dynamic_reserve = std::max(st.dynamic_reserve, reserve);
+          // (reserve never shrinks: each buffer ends up with the largest bound)
+          body_scratch.reserve(std::min(t.dynamic->body.max_size(), kMaxDynamicReserve));
+          if (hook) event_scratch.reserve(reserve);
+        } else {
+          Rendered r;
+          r.bytes = render_request(t, st.host_header);
+          r.head = t.method == "HEAD";
+          r.line_len = r.bytes.find("\r\n");
+          r.tmpl = &t;
+          st.rendered.push_back(std::move(r));
+        }
+      }
+      if (!s.groups.empty()) {
+        // Engine validated the groups: every index in range, none empty, some weight.
+        double gacc = 0;
+        st.groups.resize(s.groups.size());
+        for (size_t g = 0; g < s.groups.size(); ++g) {
+          gacc += std::max(0.0, s.groups[g].weight);
+          st.group_cumulative.push_back(gacc);
+          st.groups[g].rotate = s.groups[g].rotate;
+        }
+        for (size_t j = 0; j < s.requests.size(); ++j) {
+          const auto& t = s.requests[j];
+          if (t.group >= st.groups.size()) continue;
+          GroupState& g = st.groups[t.group];
+          double prev = g.cumulative.empty() ? 0.0 : g.cumulative.back();
+          g.members.push_back(static_cast<uint32_t>(j));
+          g.cumulative.push_back(prev + std::max(0.0, t.weight));
+        }
       }
       for (auto* target : {&stats.streams[i], &mailbox.streams[i]}) {
         target->endpoints.resize(s.requests.size());
@@ -267,8 +350,10 @@ struct Worker::Impl {
       if (st.share.bucket_capacity > 0)
         st.bucket.emplace(st.share.bucket_capacity, st.share.bucket_refill_per_s);
       if (!closed_model) {
+        core::GapJitter jitter;
+        if (s.gap_jitter_s) jitter = {s.gap_jitter_s->first, s.gap_jitter_s->second};
         st.schedule.emplace(s.profile, s.process, plan.seed, st.key, st.share.first_k,
-                            st.share.stride);
+                            st.share.stride, jitter);
       }
     }
     next_flush_ns = now_ns() + kFlushIntervalNs;
@@ -313,6 +398,7 @@ struct Worker::Impl {
     c->addr_index = st.preferred_addr;
     c->backoff_ns = 0;
     if (st.stream->keep_bodies && c->body.capacity() == 0) c->body.reserve(16 * 1024);
+    if (c->out.capacity() < st.dynamic_reserve) c->out.reserve(st.dynamic_reserve);
     return c;
   }
 
@@ -449,6 +535,7 @@ struct Worker::Impl {
     if (c.has_request) {
       auto& e = stats.streams[st.index].endpoints[c.req.tmpl];
       ++e.errors_connect;
+      if (hook) emit(c, "connect", 0, now);
       c.has_request = false;
       st.inflight.unlink(&c);
     }
@@ -463,6 +550,7 @@ struct Worker::Impl {
 
   // ---- sending -----------------------------------------------------------------------------
   uint32_t choose_template(const StreamState& st, uint64_t k) const {
+    if (!st.groups.empty()) return choose_grouped(st, k);
     if (st.cumulative_weights.size() <= 1) return 0;
     core::ArrivalRandom rng(plan.seed, st.key, k, core::Lane::request);
     double x = rng.next_unit() * st.cumulative_weights.back();
@@ -471,11 +559,92 @@ struct Worker::Impl {
         std::min<size_t>(it - st.cumulative_weights.begin(), st.cumulative_weights.size() - 1));
   }
 
+  // Stream::groups: a group by weight with the arrival's first draw, then a member: k mod n
+  // with rotate, else by template weight with the second draw.
+  uint32_t choose_grouped(const StreamState& st, uint64_t k) const {
+    core::ArrivalRandom rng(plan.seed, st.key, k, core::Lane::request);
+    double x = rng.next_unit() * st.group_cumulative.back();
+    auto git = std::upper_bound(st.group_cumulative.begin(), st.group_cumulative.end(), x);
+    size_t g = std::min<size_t>(git - st.group_cumulative.begin(), st.groups.size() - 1);
+    const GroupState& gs = st.groups[g];
+    if (gs.rotate) return gs.members[k % gs.members.size()];
+    if (gs.members.size() == 1) return gs.members[0];
+    double y = rng.next_unit() * gs.cumulative.back();
+    auto it = std::upper_bound(gs.cumulative.begin(), gs.cumulative.end(), y);
+    return gs.members[std::min<size_t>(it - gs.cumulative.begin(), gs.members.size() - 1)];
+  }
+
+  // Renders the dynamic request of arrival k of `st` into `out` (cleared first), as
+  // render_request would render the same strings: the request line, Host, the headers,
+  // User-Agent/Content-Type defaults, Content-Length of the rendered body, the body.
+  void render_dynamic(const StreamState& st, const Rendered& r, uint64_t k, std::string& out) {
+    const DynamicRequest& d = *r.dyn;
+    const core::RenderContext ctx{plan.seed, st.key, k};
+    out.clear();
+    out += r.tmpl->method;
+    out += ' ';
+    const size_t mark = out.size();
+    d.target.render(out, ctx);
+    if (out.size() == mark) out += '/';
+    out += " HTTP/1.1\r\nHost: ";
+    out += st.host_header;
+    out += "\r\n";
+    for (size_t i = 0; i < d.headers.size(); ++i) {
+      if (r.skip_header[i]) continue;
+      out += d.headers[i].first;
+      out += ": ";
+      d.headers[i].second.render(out, ctx);
+      out += "\r\n";
+    }
+    if (!r.has_ua) out += "User-Agent: trafficsim\r\n";
+    body_scratch.clear();
+    d.body.render(body_scratch, ctx);
+    if (!body_scratch.empty() || r.length_always) {
+      if (!r.has_ct && !body_scratch.empty()) out += "Content-Type: application/octet-stream\r\n";
+      char digits[24];
+      auto res = std::to_chars(digits, digits + sizeof digits, body_scratch.size());
+      out += "Content-Length: ";
+      out.append(digits, res.ptr);
+      out += "\r\n";
+    }
+    out += "\r\n";
+    out += body_scratch;
+  }
+
+  // The request line of c's current request (without CRLF), for on_request.
+  std::string_view request_line(const Connection& c) {
+    const StreamState& st = *c.stream;
+    const Rendered& r = st.rendered[c.req.tmpl];
+    if (!r.dyn) return std::string_view(r.bytes).substr(0, r.line_len);
+    const std::string* text = &c.out;
+    if (!c.out_valid) {  // never written (e.g. the connection failed): render it now
+      render_dynamic(st, r, c.req.k, event_scratch);
+      text = &event_scratch;
+    }
+    std::string_view v(*text);
+    return v.substr(0, v.find("\r\n"));
+  }
+
+  // Calls plan.on_request for c's current request (only when `hook`).
+  void emit(const Connection& c, std::string_view outcome, int status, int64_t now) {
+    RequestEvent ev;
+    ev.stream = c.stream->index;
+    ev.tmpl = c.req.tmpl;
+    ev.k = c.req.k;
+    ev.status = status;
+    ev.outcome = outcome;
+    ev.latency_us = to_us(now - (closed_model ? c.sent_ns : c.req.intended_ns));
+    ev.service_us = to_us(now - c.sent_ns);
+    ev.request_line = request_line(c);
+    plan.on_request(ev);
+  }
+
   // Assigns a pending arrival to a connection (counted as a request from now on).
   void assign(Connection& c, const Pending& p, int64_t now) {
     StreamState& st = *c.stream;
     c.req = p;
     c.has_request = true;
+    c.out_valid = false;
     c.sent_ns = now;
     auto& e = stats.streams[st.index].endpoints[p.tmpl];
     ++e.requests;
@@ -487,6 +656,14 @@ struct Worker::Impl {
   void write_request(Connection& c, int64_t now) {
     StreamState& st = *c.stream;
     const Rendered& r = st.rendered[c.req.tmpl];
+    if (r.dyn) {
+      // Deterministic in k: a re-send after a keep-alive race renders the same bytes.
+      render_dynamic(st, r, c.req.k, c.out);
+      c.out_valid = true;
+      c.wbuf = &c.out;
+    } else {
+      c.wbuf = &r.bytes;
+    }
     c.parser.reset(r.head);
     c.response_started = false;
     c.response_bytes = 0;
@@ -501,10 +678,10 @@ struct Worker::Impl {
   }
 
   void continue_write(Connection& c, int64_t now) {
-    const Rendered& r = c.stream->rendered[c.req.tmpl];
-    while (c.write_off < r.bytes.size()) {
-      const char* p = r.bytes.data() + c.write_off;
-      size_t left = r.bytes.size() - c.write_off;
+    const std::string& bytes = *c.wbuf;
+    while (c.write_off < bytes.size()) {
+      const char* p = bytes.data() + c.write_off;
+      size_t left = bytes.size() - c.write_off;
       ssize_t n;
       if (c.ssl) {
         ERR_clear_error();
@@ -527,7 +704,7 @@ struct Worker::Impl {
       c.write_off += static_cast<size_t>(n);
     }
     auto& e = stats.streams[c.stream->index].endpoints[c.req.tmpl];
-    e.bytes_out += r.bytes.size();
+    e.bytes_out += bytes.size();
     c.state = Connection::State::reading;
   }
 
@@ -669,6 +846,7 @@ struct Worker::Impl {
       auto& e = stats.streams[st.index].endpoints[c.req.tmpl];
       ++e.errors_other;
       e.bytes_in += c.response_bytes;
+      if (hook) emit(c, "error", 0, now);
       c.has_request = false;
     }
     if (closed_model && issuing) {
@@ -687,12 +865,17 @@ struct Worker::Impl {
     auto& e = stats.streams[st.index].endpoints[c.req.tmpl];
     int status = c.parser.status();
     if (status >= 100 && status < 600) ++e.responses_by_status[status];
-    if (!t.expects(status)) ++e.errors_status;
+    const bool expected = t.expects(status);
+    if (!expected)
+      ++e.errors_status;
+    else if (t.injected)
+      ++e.expected_failures;
     e.bytes_in += c.response_bytes;
     e.service.record(to_us(now - c.sent_ns));
     e.corrected.record(to_us(now - (closed_model ? c.sent_ns : c.req.intended_ns)));
     if (st.stream->keep_bodies && st.stream->extractor)
       st.stream->extractor(t, status, c.body, e.counters);
+    if (hook) emit(c, !expected ? "status" : t.injected ? "expected_failure" : "ok", status, now);
     st.inflight.unlink(&c);
     c.has_request = false;
     ++c.served;
@@ -800,6 +983,7 @@ struct Worker::Impl {
         auto& e = stats.streams[st.index].endpoints[c.req.tmpl];
         ++e.errors_timeout;
         e.bytes_in += c.response_bytes;
+        if (hook) emit(c, "timeout", 0, now);
         c.has_request = false;
         st.inflight.unlink(&c);
         if (closed_model && issuing) {

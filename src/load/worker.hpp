@@ -1,7 +1,8 @@
 #pragma once
 // One worker = one thread = one epoll loop owning its connections and statistics.
 //
-// Hot path, per request in steady state: one send() (or SSL_write) of a pre-rendered request,
+// Hot path, per request in steady state: one send() (or SSL_write) of a pre-rendered request
+// (a templated request is rendered into its connection's own buffer first, capacity reused),
 // one recv() into the worker's shared buffer, incremental parse, record into worker-owned
 // histograms. Sockets are registered once, edge-triggered, for read and write, so no epoll_ctl
 // happens per request; wake-ups come from epoll_pwait2 with a nanosecond timeout (the next

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -209,6 +210,104 @@ TEST(ArrivalScheduleTest, EmptyAndDegenerateProfiles) {
   EXPECT_EQ(big[0].k, 1u);
   EXPECT_THROW(ArrivalSchedule(zero_rate, ArrivalProcess::uniform, 0, 0, 0, 0),
                std::invalid_argument);
+}
+
+
+std::vector<Arrival> collect_jittered(const RateProfile& profile, ArrivalProcess process,
+                                      GapJitter jitter, uint64_t first, uint64_t stride) {
+  ArrivalSchedule schedule(profile, process, kSeed, stream_key("checkout"), first, stride, jitter);
+  std::vector<Arrival> out;
+  while (auto a = schedule.next()) out.push_back(*a);
+  return out;
+}
+
+TEST(ArrivalScheduleTest, GapJitterLengthensEveryUniformGapWithinItsBounds) {
+  const double rate = 100, a = 0.002, b = 0.010;
+  auto profile = RateProfile::constant(rate, 60);
+  auto all = collect_jittered(profile, ArrivalProcess::uniform, {a, b}, 0, 1);
+  ASSERT_GT(all.size(), 1000u);
+  EXPECT_EQ(all.front().intended_s, 0);
+  double sum = 0;
+  for (size_t i = 1; i < all.size(); ++i) {
+    ASSERT_EQ(all[i].k, i);
+    double gap = all[i].intended_s - all[i - 1].intended_s;
+    ASSERT_GE(gap, 1 / rate + a - 1e-9) << "gap " << i;
+    ASSERT_LE(gap, 1 / rate + b + 1e-9) << "gap " << i;
+    sum += gap;
+  }
+  const double mean = sum / static_cast<double>(all.size() - 1);
+  // d ~ U(a, b): standard deviation (b - a) / sqrt(12) per gap, / sqrt(n) for the mean of n.
+  EXPECT_NEAR(mean, 1 / rate + (a + b) / 2,
+              4 * (b - a) / std::sqrt(12.0 * static_cast<double>(all.size() - 1)));
+  // The schedule ends at the profile's end: the count follows the longer mean gap.
+  EXPECT_LT(all.back().intended_s, 60);
+  // (The sum of n jitters has standard deviation (b - a) sqrt(n / 12): about 9 gaps here.)
+  const double mean_gap = 1 / rate + (a + b) / 2, n = 60 / mean_gap;
+  EXPECT_NEAR(static_cast<double>(all.size()), n,
+              4 * (b - a) * std::sqrt(n / 12) / mean_gap + 1);
+  // Arrival k is exactly tau_k + d_1 + ... + d_k.
+  double shift = 0;
+  for (uint64_t k = 1; k < 20; ++k) {
+    shift += a + (b - a) * ArrivalRandom(kSeed, stream_key("checkout") ^ kGapJitterKeySalt, k,
+                                         Lane::gap)
+                               .next_unit();
+    EXPECT_EQ(all[k].intended_s, profile.inverse_cumulative(static_cast<double>(k)) + shift);
+  }
+}
+
+TEST(ArrivalScheduleTest, GapJitterAddsToPoissonGapsOnAverage) {
+  const double rate = 200, a = 0.001, b = 0.004;
+  auto profile = RateProfile::constant(rate, 120);
+  auto plain = collect_jittered(profile, ArrivalProcess::poisson, {}, 0, 1);
+  auto all = collect_jittered(profile, ArrivalProcess::poisson, {a, b}, 0, 1);
+  ASSERT_GT(all.size(), 1000u);
+  const double mean =
+      (all.back().intended_s - all.front().intended_s) / static_cast<double>(all.size() - 1);
+  EXPECT_NEAR(mean, 1 / rate + (a + b) / 2, 0.05 * (1 / rate));
+  // Each gap is the Poisson gap of the same k (the jitter draws are a stream of their own,
+  // so the exponential draws are unchanged) plus a value in [a, b].
+  for (size_t i = 1; i < all.size(); ++i) {
+    double poisson_gap = plain[i].intended_s - plain[i - 1].intended_s;
+    double gap = all[i].intended_s - all[i - 1].intended_s;
+    ASSERT_GE(gap - poisson_gap, a - 1e-9) << i;
+    ASSERT_LE(gap - poisson_gap, b + 1e-9) << i;
+  }
+}
+
+TEST(ArrivalScheduleTest, GapJitterPartitionsUnionToTheWholeStream) {
+  for (ArrivalProcess process : {ArrivalProcess::uniform, ArrivalProcess::poisson}) {
+    for (const RateProfile& profile : partition_profiles()) {
+      SCOPED_TRACE(process_name(process));
+      const GapJitter jitter{0.001, 0.02};
+      std::vector<Arrival> whole = collect_jittered(profile, process, jitter, 0, 1);
+      ASSERT_GT(whole.size(), 50u);
+      for (uint64_t n : {2u, 3u, 5u}) {
+        SCOPED_TRACE("n = " + std::to_string(n));
+        std::vector<std::vector<Arrival>> parts;
+        std::vector<uint64_t> firsts;
+        for (uint64_t i = 0; i < n; ++i) {
+          parts.push_back(collect_jittered(profile, process, jitter, i, n));
+          firsts.push_back(i);
+        }
+        expect_partitions_cover(whole, parts, firsts, n);
+      }
+    }
+  }
+}
+
+TEST(ArrivalScheduleTest, GapJitterIsValidated) {
+  auto profile = RateProfile::constant(10, 1);
+  EXPECT_THROW(ArrivalSchedule(profile, ArrivalProcess::uniform, 0, 0, 0, 1, {-0.1, 0.2}),
+               std::invalid_argument);
+  EXPECT_THROW(ArrivalSchedule(profile, ArrivalProcess::uniform, 0, 0, 0, 1, {0.3, 0.2}),
+               std::invalid_argument);
+  EXPECT_THROW(ArrivalSchedule(profile, ArrivalProcess::uniform, 0, 0, 0, 1,
+                               {0, std::numeric_limits<double>::infinity()}),
+               std::invalid_argument);
+  // A fixed extra gap (min == max) is allowed: 10 rps + 0.1 s = one arrival per 0.2 s.
+  auto fixed = collect_jittered(profile, ArrivalProcess::uniform, {0.1, 0.1}, 0, 1);
+  ASSERT_EQ(fixed.size(), 5u);
+  EXPECT_NEAR(fixed[4].intended_s, 0.8, 1e-9);
 }
 
 }  // namespace

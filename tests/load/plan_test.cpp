@@ -119,6 +119,42 @@ TEST(PlanHash, IndependentOfSegmentAndThreadsButNotOfWhatIsSent) {
   EXPECT_NE(a.hash(), e.hash());
 }
 
+TEST(PlanHash, IncludesMixGroupsJitterInjectionAndDynamicSources) {
+  const std::string base = sample_plan().hash();
+  Plan groups = sample_plan();
+  groups.streams[0].groups = {MixGroup{1, false}};
+  EXPECT_NE(groups.hash(), base);
+  Plan rotate = groups;
+  rotate.streams[0].groups[0].rotate = true;
+  EXPECT_NE(rotate.hash(), groups.hash());
+  Plan jitter = sample_plan();
+  jitter.streams[0].gap_jitter_s = std::make_pair(0.1, 0.2);
+  EXPECT_NE(jitter.hash(), base);
+  Plan jitter2 = jitter;
+  jitter2.streams[0].gap_jitter_s->second = 0.3;
+  EXPECT_NE(jitter2.hash(), jitter.hash());
+  Plan injected = sample_plan();
+  injected.streams[0].requests[0].injected = true;
+  EXPECT_NE(injected.hash(), base);
+  // A dynamic template differs from a static one with the same text, and by its sources.
+  Plan plain = sample_plan();
+  plain.streams[0].requests[0].target = "/x/{{seq}}";
+  Plan dynamic = plain;
+  auto d = std::make_shared<DynamicRequest>();
+  d->target = core::TextTemplate::compile("/x/{{seq}}");
+  dynamic.streams[0].requests[0].dynamic = d;
+  EXPECT_NE(dynamic.hash(), plain.hash());
+  Plan dynamic2 = plain;
+  auto d2 = std::make_shared<DynamicRequest>(*d);
+  d2->body = core::TextTemplate::compile("{{uuid}}");
+  dynamic2.streams[0].requests[0].dynamic = d2;
+  EXPECT_NE(dynamic2.hash(), dynamic.hash());
+  // Segments of such a plan still agree.
+  Plan seg = dynamic;
+  seg.segment = {1, 2};
+  EXPECT_EQ(seg.hash(), dynamic.hash());
+}
+
 TEST(HardCap, ClampsThePlanAndSaysSo) {
   Plan p = sample_plan();
   p.streams[0].hard_cap = HardCap{20, 20};

@@ -1,0 +1,125 @@
+#include "http/simple_get.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "http/response_parser.hpp"
+#include "http/response_parser_impl.hpp"
+
+namespace trafficsim::http {
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    int n = ::poll(&p, 1, remaining_ms(deadline));
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+std::optional<SimpleResponse> simple_get(const Url& url, std::chrono::milliseconds timeout,
+                                         std::string* error, size_t max_body) {
+  auto fail = [&](std::string why) -> std::optional<SimpleResponse> {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  if (url.tls()) return fail("https is not supported here");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string rerr;
+  auto addrs = resolve(url.host, url.port, &rerr);
+  if (addrs.empty()) return fail(rerr);
+  Fd sock;
+  std::string last = "cannot connect";
+  for (const auto& a : addrs) {
+    Fd s;
+    s.fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s.fd < 0) continue;
+    int rc = ::connect(s.fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
+    if (rc != 0 && errno != EINPROGRESS) {
+      last = "connect to " + a.text + ": " + std::strerror(errno);
+      continue;
+    }
+    if (rc != 0) {
+      if (!wait_for(s.fd, POLLOUT, deadline)) return fail("timed out connecting to " + a.text);
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        last = "connect to " + a.text + ": " + std::strerror(err);
+        continue;
+      }
+    }
+    std::swap(sock.fd, s.fd);
+    break;
+  }
+  if (sock.fd < 0) return fail(last);
+  std::string req = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.host_header() +
+                    "\r\nUser-Agent: trafficsim\r\nAccept: application/json\r\n"
+                    "Connection: close\r\n\r\n";
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = ::send(sock.fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_for(sock.fd, POLLOUT, deadline)) return fail("timed out sending the request");
+    } else {
+      return fail(std::string("send: ") + std::strerror(errno));
+    }
+  }
+  ResponseParser parser;
+  parser.reset(false);
+  SimpleResponse out;
+  bool too_big = false;
+  char buf[16384];
+  for (;;) {
+    if (!wait_for(sock.fd, POLLIN, deadline)) return fail("timed out waiting for the response");
+    ssize_t n = ::recv(sock.fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(std::string("recv: ") + std::strerror(errno));
+    }
+    ResponseParser::Result r;
+    if (n == 0) {
+      r = parser.on_eof();
+    } else {
+      size_t consumed = 0;
+      r = parser.feed(buf, static_cast<size_t>(n), &consumed, [&](std::string_view chunk) {
+        if (out.body.size() + chunk.size() > max_body) too_big = true;
+        else out.body.append(chunk);
+      });
+    }
+    if (too_big) return fail("response body too large");
+    if (r == ResponseParser::Result::complete) {
+      out.status = parser.status();
+      return out;
+    }
+    if (r == ResponseParser::Result::error) return fail("malformed response");
+    if (n == 0) return fail("connection closed before the response was complete");
+  }
+}
+
+}  // namespace trafficsim::http
