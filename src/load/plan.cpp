@@ -90,6 +90,7 @@ std::string Plan::hash() const {
       // use them keep the hash they had before the fields existed. A leading \x01 keeps these
       // markers apart from any user text.
       if (r.injected) add("\x01injected");
+      for (int st : r.success_statuses) add("ok" + std::to_string(st));
       if (!s.groups.empty()) add(fmt::format("\x01group{}", r.group));
       if (r.dynamic) {
         // What is rendered comes from the compiled templates: their sources, not the strings.

@@ -865,17 +865,23 @@ struct Worker::Impl {
     auto& e = stats.streams[st.index].endpoints[c.req.tmpl];
     int status = c.parser.status();
     if (status >= 100 && status < 600) ++e.responses_by_status[status];
-    const bool expected = t.expects(status);
+    // Injected templates: an expected status is an expected failure, a status in
+    // success_statuses a success, anything else an unexpected failure.
+    const bool matched = t.expects(status);
+    const bool injected_failure = t.injected && matched;
+    const bool expected =
+        matched || (t.injected && std::find(t.success_statuses.begin(), t.success_statuses.end(),
+                                            status) != t.success_statuses.end());
     if (!expected)
       ++e.errors_status;
-    else if (t.injected)
+    else if (injected_failure)
       ++e.expected_failures;
     e.bytes_in += c.response_bytes;
     e.service.record(to_us(now - c.sent_ns));
     e.corrected.record(to_us(now - (closed_model ? c.sent_ns : c.req.intended_ns)));
     if (st.stream->keep_bodies && st.stream->extractor)
       st.stream->extractor(t, status, c.body, e.counters);
-    if (hook) emit(c, !expected ? "status" : t.injected ? "expected_failure" : "ok", status, now);
+    if (hook) emit(c, !expected ? "status" : injected_failure ? "expected_failure" : "ok", status, now);
     st.inflight.unlink(&c);
     c.has_request = false;
     ++c.served;
