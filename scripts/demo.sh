@@ -1,21 +1,12 @@
 #!/usr/bin/env bash
-# The main job: sets up the machine, builds trafficsim, starts a private nginx on a free loopback
-# port, runs a short closed-model benchmark and an open-model run against it, prints the
-# summaries and stops nginx. Exits 0 by itself.
+# The main job: sets up the machine, builds trafficsim and plays seed 000's 3-minute "Demo Video
+# Workflow" (scenarios/demo-video.yaml) against the built-in demo target, compressed with
+# --time-scale so it takes about a minute: narration per phase, a live line, a final per-phase
+# table. Exits 0 by itself. Extra arguments go to `trafficsim play` (e.g. --time-scale 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build build/release -j "$(nproc)" --target trafficsim
 
-dir=$(mktemp -d /tmp/trafficsim-demo.XXXXXX)
-trap 'scripts/nginx.sh stop "$dir"; rm -rf "$dir"' EXIT
-port=$(scripts/nginx.sh start "$dir")
-url="http://127.0.0.1:$port/"
-
-echo
-echo "### Maximum throughput (closed model, like wrk)"
-build/release/trafficsim bench "$url" -c 64 -t 1 -d 5s
-echo "### Exact rate with corrected latency (open model, 2000 req/s)"
-build/release/trafficsim bench "$url" -R 2000 -d 5s --json "$dir/report.json"
-echo "JSON report: $(wc -c <"$dir/report.json") bytes (see docs/report-format.md)"
+exec build/release/trafficsim play scenarios/demo-video.yaml --time-scale 3.5 "$@"

@@ -246,7 +246,9 @@ RunOutcome run_scenario(const scenarios::Scenario& scenario,
   o.thresholds = scenarios::evaluate_thresholds(scenario, o.report);
   std::optional<json::object> stats;
   if (s.clock)
-    stats = scenarios::traffic_stats(plan, scenario, o.report, &*s.clock, unix_now());
+    // The demo minute when issuing ended (not after in-flight requests drained).
+    stats = scenarios::traffic_stats(plan, scenario, o.report, &*s.clock,
+                                     started_unix + result.duration_s);
   scenarios::annotate_report(o.report, scenario, params, o.thresholds,
                              s.clock ? &*s.clock : nullptr, stats ? &*stats : nullptr);
   return o;
