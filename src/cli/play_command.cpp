@@ -154,7 +154,7 @@ int run_play(const PlayOptions& o) {
   json::array phase_reports;
   bool stopped = false, thresholds_ok = true;
   int exit_code = kExitOk;
-  double at_s = 0;
+  auto play_start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < script.phases.size() && !stopped; ++i) {
     const auto& ph = script.phases[i];
     const auto& sc = loaded[i];
@@ -167,7 +167,9 @@ int run_play(const PlayOptions& o) {
     double dur_s = static_cast<double>(ph.duration.count()) / 1e9 / scale;
     row.duration_s = dur_s;
     fmt::print("\n{} {}  {}\n", st.cyan(fmt::format("▶ [{}/{}] {}", i + 1, script.phases.size(),
-                                                     format_clock(at_s))),
+                                                     format_clock(std::chrono::duration<double>(
+                                                         std::chrono::steady_clock::now() -
+                                                         play_start).count()))),
                st.bold(ph.title), st.dim(fmt::format("{} for {}", row.traffic,
                                                      format_seconds(dur_s))));
     if (!ph.narration.empty()) print_wrapped(stdout, ph.narration, 96, "    ");
@@ -204,7 +206,6 @@ int run_play(const PlayOptions& o) {
     row.thresholds_ok = out.thresholds_passed();
     thresholds_ok = thresholds_ok && row.thresholds_ok;
     stopped = out.stopped;
-    at_s += dur_s;
     out.report["phase"] = json::object{{"index", i + 1},
                                        {"title", ph.title},
                                        {"narration", ph.narration},
