@@ -38,7 +38,7 @@ long long find_json_number(std::string_view body, std::string_view path) {
   if (neg) ++i;
   if (i >= body.size() || body[i] < '0' || body[i] > '9') return -1;
   long long v = 0;
-  while (i < body.size() && body[i] >= '0' && body[i] <= '9' && v < (1LL << 52))
+  while (i < body.size() && body[i] >= '0' && body[i] <= '9' && v < (1LL << 58))
     v = v * 10 + (body[i++] - '0');
   return neg ? -v : v;
 }

@@ -170,8 +170,10 @@ class Reader {
   }
 
   // ---- samples --------------------------------------------------------------------------
+  // Inline sets (in the scenario) are interpolated like every other value; sets read from a
+  // samples file are data and taken as written.
   std::shared_ptr<core::SampleSet> sample_set(const std::string& name, const YAML::Node& list,
-                                              const std::string& origin) {
+                                              const std::string& origin, bool interpolated) {
     auto set = std::make_shared<core::SampleSet>();
     set->name = name;
     if (!list.IsSequence() || list.size() == 0)
@@ -183,13 +185,13 @@ class Reader {
         if (i == 0) set->fields = {""};
         if (set->fields != std::vector<std::string>{""})
           fail(item, where, "mixes plain strings and records");
-        set->records.push_back({item.Scalar()});
+        set->records.push_back({interpolated ? str(item, where) : item.Scalar()});
       } else if (item.IsMap()) {
         std::vector<std::string> fields, values;
         for (const auto& kv : item) {
           fields.push_back(kv.first.as<std::string>());
           if (!kv.second.IsScalar()) fail(kv.second, where, "field values must be text");
-          values.push_back(kv.second.Scalar());
+          values.push_back(interpolated ? str(kv.second, where) : kv.second.Scalar());
         }
         if (i == 0) set->fields = fields;
         if (fields != set->fields)
@@ -251,7 +253,7 @@ class Reader {
       }
       Source inner{shown, text, false};
       Reader r(inner, options_, out_);
-      return r.sample_set(name, doc, "samples");
+      return r.sample_set(name, doc, "samples", false);
     }
     auto set = std::make_shared<core::SampleSet>();
     set->name = name;
@@ -279,7 +281,7 @@ class Reader {
       } else if (kv.second.IsScalar()) {
         sets_.push_back(sample_file(name, str(kv.second, field), kv.second, field, true));
       } else {
-        sets_.push_back(sample_set(name, kv.second, field));
+        sets_.push_back(sample_set(name, kv.second, field, true));
       }
     }
   }
@@ -400,12 +402,18 @@ class Reader {
           item[0] <= '5') {
         lo = (item[0] - '0') * 100;
         hi = lo + 99;
-      } else if (auto dash = item.find('-'); dash != std::string::npos) {
-        lo = std::atoi(item.substr(0, dash).c_str());
-        hi = std::atoi(item.substr(dash + 1).c_str());
       } else {
-        if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) bad();
-        lo = hi = std::atoi(item.c_str());
+        auto whole = [&](const std::string& t) {
+          if (t.empty() || t.size() > 3 || t.find_first_not_of("0123456789") != std::string::npos)
+            bad();
+          return std::atoi(t.c_str());
+        };
+        if (auto dash = item.find('-'); dash != std::string::npos) {
+          lo = whole(item.substr(0, dash));
+          hi = whole(item.substr(dash + 1));
+        } else {
+          lo = hi = whole(item);
+        }
       }
       if (lo < 100 || hi > 599 || lo > hi) bad();
       for (int s = lo; s <= hi; ++s) out.push_back(s);
@@ -890,6 +898,11 @@ load::Plan build_plan(const Scenario& sc, const BuildOptions& o) {
     plan.streams.push_back(std::move(s));
   }
   plan.apply_hard_caps();
+  double arrivals = 0;
+  for (const auto& s : plan.streams) arrivals += s.profile.total_arrivals();
+  if (arrivals <= 0)
+    throw ScenarioError(fmt::format(
+        "{}: nothing to send: every stream's rate is 0 for the whole run", sc.source.path));
   return plan;
 }
 
