@@ -408,6 +408,20 @@ TEST_F(RunCliTest, ThresholdsPassOrFailWithTheDocumentedExitCode) {
   EXPECT_EQ(num(rep.at("requests")), 50);  // the report of a failing run is still complete
 }
 
+TEST_F(RunCliTest, VerboseLogsEveryRequest) {
+  TestServer server;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto r = run_process(run_argv({"--scenario", "normal", "--duration", "1s", "--url", url,
+                                 "--verbose"}),
+                       20s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::regex line(R"(\[ *\d+\.\d{3}s\] normal #\d+ (GET|POST|PATCH) /api/v1/users\S* HTTP/1\.1 -> 200 \S+ ok)");
+  size_t n = 0;
+  std::istringstream in(r.err);
+  for (std::string l; std::getline(in, l);) n += std::regex_match(l, line);
+  EXPECT_EQ(n, 20u) << r.err;
+}
+
 TEST_F(RunCliTest, EveryShippedModeAndScenarioRunsBriefly) {
   TestServer server;
   std::string url = "http://127.0.0.1:" + std::to_string(server.port());
