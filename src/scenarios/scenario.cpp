@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <strings.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -296,8 +299,9 @@ class Reader {
   }
 
   // ---- rates ----------------------------------------------------------------------------
+  // [[time, rate], ...]: time is a duration, or a demo minute when first_is_minute.
   std::vector<std::pair<double, double>> pairs(const YAML::Node& node, const std::string& field,
-                                               bool first_is_duration, bool first_is_minute) {
+                                               bool first_is_minute) {
     if (!node.IsSequence() || node.size() == 0)
       fail(node, field, "expected a list of [time, rate] pairs");
     std::vector<std::pair<double, double>> out;
@@ -307,7 +311,6 @@ class Reader {
       if (!p.IsSequence() || p.size() != 2) fail(p, f, "expected a pair [time, rate]");
       double a = first_is_minute ? number(p[0], f, 0, 1e6)
                                  : static_cast<double>(duration_or_zero(p[0], f).count()) / 1e9;
-      (void)first_is_duration;
       out.emplace_back(a, rate(p[1], f, true));
     }
     return out;
@@ -347,12 +350,12 @@ class Reader {
       r.to_rps = rate(v["to"], f + ".to", true);
     } else if (kind == "steps") {
       r.kind = RateSpec::Kind::steps;
-      r.points = pairs(v, f, true, false);
+      r.points = pairs(v, f, false);
       for (auto& [len, rps] : r.points)
         if (len <= 0) fail(v, f, "every step needs a positive length");
     } else if (kind == "table") {
       r.kind = RateSpec::Kind::table;
-      r.points = pairs(v, f, true, false);
+      r.points = pairs(v, f, false);
       if (r.points.front().first != 0) fail(v, f, "the first point must be at 0s");
       for (size_t i = 1; i < r.points.size(); ++i)
         if (r.points[i].first < r.points[i - 1].first) fail(v, f, "times must not decrease");
@@ -361,7 +364,7 @@ class Reader {
         fail(node, f, "needs 'demo_clock: true' at the top of the file (rates by demo minute)");
       r.kind = RateSpec::Kind::demo_minutes;
       if (kind == "demo_minutes") {
-        r.points = pairs(v, f, false, true);
+        r.points = pairs(v, f, true);
         for (size_t i = 1; i < r.points.size(); ++i)
           if (r.points[i].first < r.points[i - 1].first)
             fail(v, f, "demo minutes must not decrease");
