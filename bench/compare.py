@@ -11,6 +11,9 @@ user + system time of its process (from wait4's rusage). Subcommands:
               trafficsim -R, h2load --rps and hey -q
   memory      peak RSS at 10 000 open connections (trafficsim and wrk), and a long run's RSS
               against a short run's
+  templates   per-request body templates: CPU per 1 000 requests at a fixed rate for a scenario
+              whose body is rendered per request (bench/dynamic-body.yaml), trafficsim with the
+              same-size static body, and h2load with that static body
   all         the three above
 
 Prints Markdown tables (paste into BENCHMARKS.md) and writes raw results as JSON to
@@ -241,9 +244,64 @@ def memory_table(mem, long_s, short_s):
     ])
 
 
+# ---- templates -------------------------------------------------------------------------------
+
+def templates(url, repeats, duration, rate):
+    body_file = tempfile.mktemp(suffix=".json")
+    # A static body of the size the template renders (one email, JSON-escaped).
+    with open(body_file, "w") as f:
+        f.write('{"subject": "Interview invitation: Senior Backend Engineer at Northwind Labs", '
+                '"sender": "talent@northwindlabs.example", "body": "' + "x" * 560 + '"}')
+    per = {"trafficsim run (templated body)": [], "trafficsim bench (static body)": [],
+           "h2load --rps (static body)": []}
+    for r in range(repeats):
+        j = tempfile.mktemp(suffix=".json")
+        m = Measured([TS, "run", "-f", os.path.join(ROOT, "bench", "dynamic-body.yaml"), "--url",
+                      url.rstrip("/"), "--set", f"rate={rate}", "--duration", f"{duration}s",
+                      "-t", "1", "-q", "--no-color", "--json", j], duration * 3 + 30)
+        rep = ts_report(j)
+        os.unlink(j)
+        per["trafficsim run (templated body)"].append(
+            {"requests": rep["requests"], "cpu_s": m.cpu,
+             "lateness_p99_us": rep["latency"]["send_lateness"]["p99_us"]})
+        j = tempfile.mktemp(suffix=".json")
+        m = Measured([TS, "bench", url, "-t", "1", "-c", "64", "-R", str(rate), "-d", f"{duration}s",
+                      "-m", "POST", "--body", "@" + body_file, "-H", "Content-Type: application/json",
+                      "-q", "--no-color", "--json", j], duration * 3 + 30)
+        rep = ts_report(j)
+        os.unlink(j)
+        per["trafficsim bench (static body)"].append(
+            {"requests": rep["requests"], "cpu_s": m.cpu,
+             "lateness_p99_us": rep["latency"]["send_lateness"]["p99_us"]})
+        clients = max(1, rate // 100)
+        m = Measured(["h2load", "--h1", "-t1", f"-c{clients}", f"--rps={rate / clients:g}", "-D",
+                      str(duration), "-d", body_file, "-H", "Content-Type: application/json", url],
+                     duration * 3 + 30)
+        done = number(r"requests: \d+ total, \d+ started, (\d+) done", m.out)
+        per["h2load --rps (static body)"].append({"requests": done, "cpu_s": m.cpu})
+        print(f"  run {r + 1}: " + ", ".join(f"{k}: {v[-1]['cpu_s']:.2f}s/{v[-1]['requests']}"
+                                           for k, v in per.items()), file=sys.stderr)
+    os.unlink(body_file)
+    return per
+
+
+def templates_table(per, rate, duration):
+    lines = ["| tool | requests (median) | generator CPU s (median) | CPU ms per 1 000 requests | vs h2load |",
+             "|---|---|---|---|---|"]
+    def ms_per_k(runs):
+        return statistics.median(1e6 * x["cpu_s"] / max(1, float(x["requests"] or 0)) for x in runs)
+    base = ms_per_k(per["h2load --rps (static body)"])
+    for tool, runs in per.items():
+        v = ms_per_k(runs)
+        lines.append(f"| {tool} | {statistics.median(float(x['requests'] or 0) for x in runs):,.0f} | "
+                     f"{statistics.median(x['cpu_s'] for x in runs):.2f} | {v:.1f} | {v / base:.2f}x |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["efficiency", "open", "memory", "all"])
+    ap.add_argument("what", choices=["efficiency", "open", "memory", "templates", "all"])
+    ap.add_argument("--template-rate", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10, help="efficiency run length, s")
     ap.add_argument("--open-duration", type=int, default=20)
@@ -274,6 +332,12 @@ def main():
             raw["open"] = rows
             print(f"\n### Open model: {args.open_duration} s per run, median of {args.repeats}\n")
             print(open_table(rows))
+        if args.what in ("templates", "all"):
+            per = templates(url, args.repeats, args.duration, args.template_rate)
+            raw["templates"] = per
+            print(f"\n### Per-request templates: open model at {args.template_rate} req/s, "
+                  f"{args.duration} s, 1 thread, median of {args.repeats}\n")
+            print(templates_table(per, args.template_rate, args.duration))
         if args.what in ("memory", "all"):
             mem = memory(url, args.long, args.short)
             raw["memory"] = mem

@@ -250,7 +250,13 @@ struct Segment {
   // records plus N bytes instead of N bytes per record.
   std::string bloat_buffer;
   std::vector<std::pair<size_t, size_t>> bloat_spans;  // (offset, length) per start record
+  // sample / bloat with filters: the filtered text of every record (start), computed once at
+  // compile time when it fits kMaxPrefiltered, so rendering is one append (escaping a sample
+  // email byte by byte per request cost more than the rest of the request together).
+  std::vector<std::string> prefiltered;
 };
+
+constexpr size_t kMaxPrefiltered = 64 * 1024 * 1024;
 
 // Fills seg.bloat_buffer / bloat_spans. Records are joined by "\n\n"; a start's text ends at the
 // first record boundary at or past min_length characters.
@@ -600,6 +606,24 @@ TextTemplate TextTemplate::compile(std::string_view text,
   }
 
   for (auto& seg : segments) {
+    if ((seg.op == Op::sample || seg.op == Op::bloat) && !seg.filters.empty()) {
+      const size_t n = seg.set->records.size();
+      size_t total = 0;
+      for (size_t r = 0; r < n && total <= kMaxPrefiltered; ++r)
+        total += seg.op == Op::sample ? seg.set->records[r][seg.field].size()
+                                      : seg.bloat_spans[r].second;
+      if (total <= kMaxPrefiltered / kJsonGrowth) {
+        seg.prefiltered.reserve(n);
+        for (size_t r = 0; r < n; ++r) {
+          std::string_view raw =
+              seg.op == Op::sample
+                  ? std::string_view(seg.set->records[r][seg.field])
+                  : std::string_view(seg.bloat_buffer)
+                        .substr(seg.bloat_spans[r].first, seg.bloat_spans[r].second);
+          seg.prefiltered.push_back(apply_filters(raw, seg.filters));
+        }
+      }
+    }
     if (seg.op == Op::literal) {
       seg.max_size = seg.text.size();
       impl->max_size = saturating_add(impl->max_size, seg.max_size);
@@ -683,11 +707,19 @@ void TextTemplate::render(std::string& out, const RenderContext& ctx) const {
         break;
       case Op::sample: {
         const size_t r = draw_index(ctx, seg.set_key, seg.set->records.size());
+        if (!seg.prefiltered.empty()) {
+          out.append(seg.prefiltered[r]);
+          continue;
+        }
         value = seg.set->records[r][seg.field];
         break;
       }
       case Op::bloat: {
         const size_t r = draw_index(ctx, seg.set_key, seg.set->records.size());
+        if (!seg.prefiltered.empty()) {
+          out.append(seg.prefiltered[r]);
+          continue;
+        }
         const auto [offset, length] = seg.bloat_spans[r];
         value = std::string_view(seg.bloat_buffer).substr(offset, length);
         break;
