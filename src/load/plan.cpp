@@ -62,6 +62,7 @@ std::string Plan::hash() const {
   add(model == LoadModel::open ? "open" : "closed");
   add(std::to_string(duration.count()));
   add(std::to_string(seed));
+  if (!content_digest.empty()) add("\x01content" + content_digest);
   for (const auto& s : streams) {
     add(s.name);
     add(s.url.origin());

@@ -125,6 +125,9 @@ struct Plan {
   Segment segment;
   TlsOptions tls;
   std::vector<std::string> notes;  // what plan building changed, e.g. a clamp to the hard cap
+  // A digest of what templates draw from outside the plan (sample sets): part of hash(), so
+  // segments run with different sample files are not merged as one plan. Empty: none.
+  std::string content_digest;
   // Called on the worker threads (concurrently) after every finished request when set; for
   // --verbose only: it costs throughput.
   std::function<void(const RequestEvent&)> on_request;

@@ -727,6 +727,22 @@ class Reader {
     }
     if (out_.streams.empty()) fail(streams, "streams", "every stream is disabled");
     thresholds(root["thresholds"], "thresholds", out_.thresholds);
+    if (!sets_.empty()) {
+      // FNV-1a over every set's name, fields and records, length-prefixed.
+      uint64_t h = 1469598103934665603ULL;
+      auto mix = [&h](std::string_view text) {
+        std::string len = std::to_string(text.size()) + ":";
+        for (char c : len) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+        for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+      };
+      for (const auto& set : sets_) {
+        mix(set->name);
+        for (const auto& f : set->fields) mix(f);
+        for (const auto& r : set->records)
+          for (const auto& v : r) mix(v);
+      }
+      out_.samples_digest = fmt::format("{:016x}", h);
+    }
   }
 
  private:
@@ -811,6 +827,7 @@ load::Plan build_plan(const Scenario& sc, const BuildOptions& o) {
   plan.model = load::LoadModel::open;
   plan.seed = o.seed;
   plan.threads = std::max(1, o.threads);
+  plan.content_digest = sc.samples_digest;
   if (sc.demo_clock && !o.clock)
     throw ScenarioError(fmt::format("{}: needs the demo clock", sc.source.path));
   std::chrono::nanoseconds duration{0};

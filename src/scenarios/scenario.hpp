@@ -87,6 +87,7 @@ struct Scenario {
   std::vector<StreamSpec> streams;
   std::vector<Threshold> thresholds;  // on the whole run
   std::set<std::string> used_params;  // variables the file referenced
+  std::string samples_digest;          // of every sample set's records (Plan::content_digest)
 };
 
 // Parses and checks a scenario. Throws ScenarioError.

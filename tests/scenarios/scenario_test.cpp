@@ -1603,4 +1603,21 @@ TEST(Samples, OverrideErrors) {
 }
 
 }  // namespace
+// A --segment plan's hash must differ when the samples differ: segments run with different
+// sample files are not one plan and must not merge.
+TEST(Samples, ThePlanHashCoversTheSampleContents) {
+  TempDir dir;
+  auto other = dir.write("other.yaml",
+                         "- {subject: Hi, sender: a@b.example, body: One line only}\n");
+  auto plain = load_builtin("normal_traffic");
+  auto again = load_builtin("normal_traffic");
+  LoadOptions o = options();
+  o.samples_override = other.string();
+  auto replaced = load_builtin("normal_traffic", o);
+  EXPECT_FALSE(plain.samples_digest.empty());
+  EXPECT_EQ(build_plan(plain, build_options()).hash(), build_plan(again, build_options()).hash());
+  EXPECT_NE(build_plan(plain, build_options()).hash(),
+            build_plan(replaced, build_options()).hash());
+}
+
 }  // namespace trafficsim::scenarios
