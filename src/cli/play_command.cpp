@@ -10,6 +10,7 @@
 #include "cli/run_command.hpp"
 #include "cli/scenario_runner.hpp"
 #include "cli/signals.hpp"
+#include "cli/summary.hpp"
 #include "cli/terminal.hpp"
 #include "load/engine.hpp"
 #include "load/report.hpp"
@@ -58,8 +59,7 @@ struct PhaseRow {
 };
 
 double num(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_number() ? it->value().to_number<double>() : 0;
+  return report_number(o, k);
 }
 
 std::string format_clock(double s) {
@@ -124,16 +124,7 @@ int run_play(const PlayOptions& o) {
       clock = resolve_demo_clock(o.url, std::nullopt, unix_now(), &notes);
       clock->time_scale *= scale;
     }
-    TargetChoice tc;
-    tc.url = o.url;
-    tc.data_dir = o.data_dir;
-    tc.catalog_rows = o.catalog_rows;
-    tc.seed = seed;
-    if (o.url.empty()) {
-      fmt::print("Starting the built-in target...\n");
-      std::fflush(stdout);
-    }
-    target.open(tc, clock ? &*clock : nullptr);
+    target.open({o.url, o.data_dir, o.catalog_rows, seed}, clock ? &*clock : nullptr);
   } catch (const UsageError& e) {
     fmt::print(stderr, "{}: {}\n", cmd, e.what());
     return kExitUsage;

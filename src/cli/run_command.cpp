@@ -156,7 +156,6 @@ int run_run(const RunOptions& o) {
   scenarios::Scenario sc;
   Params params;
   RunSettings rs;
-  TargetChoice tc;
   std::optional<double> time_scale;
   try {
     params = collect_params(o);
@@ -197,17 +196,7 @@ int run_run(const RunOptions& o) {
   SessionTarget target;
   try {
     if (sc.demo_clock) rs.clock = resolve_demo_clock(o.url, time_scale, unix_now(), &notes);
-    tc.url = o.url;
-    tc.data_dir = o.data_dir;
-    tc.catalog_rows = o.catalog_rows;
-    tc.seed = rs.seed;
-    if (o.url.empty()) {
-      fmt::print("Starting the built-in target (catalog of {} rows; generated once, then "
-                 "reused)...\n",
-                 format_count(static_cast<uint64_t>(o.catalog_rows)));
-      std::fflush(stdout);
-    }
-    target.open(tc, rs.clock ? &*rs.clock : nullptr);
+    target.open({o.url, o.data_dir, o.catalog_rows, rs.seed}, rs.clock ? &*rs.clock : nullptr);
   } catch (const UsageError& e) {
     fmt::print(stderr, "{}: {}\n", cmd, e.what());
     return kExitUsage;

@@ -11,6 +11,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/progress.hpp"
+#include "cli/summary.hpp"
 #include "cli/target_command.hpp"
 #include "http/simple_get.hpp"
 #include "load/engine.hpp"
@@ -37,6 +38,9 @@ void SessionTarget::open(const TargetChoice& choice, const scenarios::DemoClockS
     while (url_.size() > 1 && url_.back() == '/') url_.pop_back();
     return;
   }
+  fmt::print("Starting the built-in target (catalog of {} rows; generated once, then reused)...\n",
+             format_count(static_cast<uint64_t>(choice.catalog_rows)));
+  std::fflush(stdout);
   target::TargetOptions t;
   t.host = "127.0.0.1";
   t.port = 0;
@@ -257,26 +261,16 @@ RunOutcome run_scenario(const scenarios::Scenario& scenario,
 namespace {
 
 double num(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  if (it == o.end() || !it->value().is_number()) return 0;
-  return it->value().to_number<double>();
+  return report_number(o, k);
 }
 
 uint64_t cnt(const json::object& o, std::string_view k) {
-  return static_cast<uint64_t>(std::max(0.0, num(o, k)));
+  return report_count(o, k);
 }
 
-std::string statuses_text(const json::object& stats, const Style& st) {
-  std::string s;
-  auto it = stats.find("responses");
-  if (it == stats.end() || !it->value().is_object()) return "none";
-  for (const auto& [code, n] : it->value().as_object()) {
-    if (!s.empty()) s += ", ";
-    std::string item =
-        fmt::format("{} x{}", std::string(code), format_count(n.to_number<uint64_t>()));
-    int c = std::atoi(std::string(code).c_str());
-    s += c >= 500 ? st.red(item) : c >= 400 ? st.yellow(item) : st.green(item);
-  }
+// The responses by status, then the transport errors by kind.
+std::string outcomes_text(const json::object& stats, const Style& st) {
+  std::string s = statuses_text(stats, st);
   const auto& e = stats.at("errors").as_object();
   for (const char* k : {"timeout", "connect", "other"}) {
     uint64_t n = cnt(e, k);
@@ -337,7 +331,7 @@ void print_scenario_summary(std::FILE* out, const json::object& report,
                o.dropped ? fmt::format("  ·  dropped {}", st.yellow(format_count(o.dropped)))
                          : std::string());
     fmt::print(out, "    latency   {}\n", latency_text(s));
-    fmt::print(out, "    statuses  {}\n", statuses_text(s, st));
+    fmt::print(out, "    statuses  {}\n", outcomes_text(s, st));
     if (auto c = s.find("counters"); c != s.end() && c->value().is_object()) {
       std::string text;
       int64_t total = 0;

@@ -36,7 +36,8 @@ class SessionTarget {
  public:
   SessionTarget();
   ~SessionTarget();
-  // Starts the built-in target when no URL was given (with the demo clock when `clock` is set).
+  // Starts the built-in target when no URL was given (with the demo clock when `clock` is set),
+  // saying so on stdout: the first start generates the catalog.
   // Throws std::runtime_error with a message on failure.
   void open(const TargetChoice& choice, const scenarios::DemoClockSpec* clock);
   const std::string& url() const { return url_; }

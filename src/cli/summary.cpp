@@ -1,5 +1,6 @@
 #include "cli/summary.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,20 +14,37 @@ namespace trafficsim::cli {
 
 namespace json = boost::json;
 
+double report_number(const json::object& o, std::string_view k) {
+  auto it = o.find(k);
+  return it != o.end() && it->value().is_number() ? it->value().to_number<double>() : 0;
+}
+
+uint64_t report_count(const json::object& o, std::string_view k) {
+  return static_cast<uint64_t>(std::max(0.0, report_number(o, k)));
+}
+
+std::string statuses_text(const json::object& stats, const Style& st) {
+  std::string s;
+  auto it = stats.find("responses");
+  if (it == stats.end() || !it->value().is_object()) return s;
+  for (const auto& [code, n] : it->value().as_object()) {
+    if (!s.empty()) s += ", ";
+    std::string item =
+        fmt::format("{} x{}", std::string(code), format_count(n.to_number<uint64_t>()));
+    int c = std::atoi(std::string(code).c_str());
+    s += c >= 500 ? st.red(item) : c >= 400 ? st.yellow(item) : st.green(item);
+  }
+  return s;
+}
+
 namespace {
 
 double num(const json::object& o, std::string_view k) {
-  auto it = o.find(k);
-  if (it == o.end()) return 0;
-  const auto& v = it->value();
-  if (v.is_double()) return v.as_double();
-  if (v.is_int64()) return static_cast<double>(v.as_int64());
-  if (v.is_uint64()) return static_cast<double>(v.as_uint64());
-  return 0;
+  return report_number(o, k);
 }
 
 uint64_t count(const json::object& o, std::string_view k) {
-  return static_cast<uint64_t>(num(o, k));
+  return report_count(o, k);
 }
 
 void latency_table(std::FILE* out, const json::object& stats, const Style& st, bool open_model,
@@ -52,14 +70,7 @@ void latency_table(std::FILE* out, const json::object& stats, const Style& st, b
 }
 
 std::string statuses(const json::object& stats, const Style& st) {
-  std::string s;
-  for (const auto& [code, n] : stats.at("responses").as_object()) {
-    if (!s.empty()) s += ", ";
-    std::string item =
-        fmt::format("{} x{}", std::string(code), format_count(n.to_number<uint64_t>()));
-    int c = std::atoi(std::string(code).c_str());
-    s += c >= 500 ? st.red(item) : c >= 400 ? st.yellow(item) : st.green(item);
-  }
+  std::string s = statuses_text(stats, st);
   return s.empty() ? std::string("none") : s;
 }
 

@@ -22,15 +22,27 @@ namespace trafficsim::scenarios {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The whole file into *text; false when it cannot be opened (errno says why).
+bool read_text(const fs::path& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *text = ss.str();
+  return true;
+}
+
+}  // namespace
+
 Source read_source(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw ScenarioError(fmt::format("{}: is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(fmt::format("{}: cannot read the file ({})", path,
-                                           std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return Source{path, ss.str(), false};
+  Source src{path, "", false};
+  if (!read_text(path, &src.text))
+    throw ScenarioError(fmt::format("{}: cannot read the file ({})", path, std::strerror(errno)));
+  return src;
 }
 
 namespace {
@@ -220,14 +232,8 @@ class Reader {
       // a built-in scenario works anywhere.
       if (!source_.builtin) {
         fs::path p = fs::path(source_.path).parent_path() / path;
-        std::ifstream in(p, std::ios::binary);
-        if (in) {
-          std::ostringstream ss;
-          ss << in.rdbuf();
-          text = ss.str();
-          found = true;
-          shown = p.string();
-        }
+        found = read_text(p, &text);
+        if (found) shown = p.string();
       }
       if (!found) {
         if (auto f = embedded_file(path)) {
@@ -237,13 +243,7 @@ class Reader {
         }
       }
     } else {
-      std::ifstream in(path, std::ios::binary);
-      if (in) {
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        text = ss.str();
-        found = true;
-      }
+      found = read_text(path, &text);
     }
     if (!found) fail(at, field, fmt::format("cannot read samples file '{}'", path));
     auto ext = fs::path(path).extension().string();

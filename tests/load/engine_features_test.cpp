@@ -19,6 +19,7 @@
 #include "core/text_template.hpp"
 #include "load/engine.hpp"
 #include "load/report.hpp"
+#include "support/process.hpp"
 #include "support/test_server.hpp"
 
 namespace trafficsim::load {
@@ -59,19 +60,6 @@ Plan plan_of(std::vector<Stream> streams, double duration_s, int threads = 2) {
   p.seed = 42;
   p.streams = std::move(streams);
   return p;
-}
-
-int unused_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
 }
 
 // ---- dynamic requests ------------------------------------------------------------------------
@@ -291,7 +279,7 @@ TEST(EngineGroups, GroupsFollowTheirWeights) {
 }
 
 TEST(EngineGroups, InvalidGroupsAreRefusedNamingTheStream) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(unused_port()) + "/";
+  const std::string url = "http://127.0.0.1:" + std::to_string(trafficsim::testing::free_port()) + "/";
   auto message = [&](auto edit) {
     Stream s = make_stream("checkout-mix", url, 10, 1.0);
     s.requests = {static_template("/a"), static_template("/b")};
@@ -493,7 +481,7 @@ TEST(EngineHook, OnRequestIsCalledOncePerRequestWithItsOutcome) {
   Stream b = make_stream("timeout", timeouts.url(), 10, 1.0);
   b.requests = {static_template("/t")};
   b.timeout = 200ms;
-  Stream c = make_stream("connect", "http://127.0.0.1:" + std::to_string(unused_port()) + "/", 10,
+  Stream c = make_stream("connect", "http://127.0.0.1:" + std::to_string(trafficsim::testing::free_port()) + "/", 10,
                          1.0);
   c.requests = {static_template("/c")};
   Stream d = make_stream("error", closer.url(), 10, 1.0);

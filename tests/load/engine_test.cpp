@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "load/report.hpp"
+#include "support/process.hpp"
 #include "support/test_server.hpp"
 
 namespace trafficsim::load {
@@ -50,19 +51,6 @@ Plan open_plan(const std::string& url, double rate_rps, double duration_s, int t
 // Every request ends in exactly one outcome.
 void expect_complete_accounting(const EndpointStats& t) {
   EXPECT_EQ(t.requests, t.responses() + t.errors_connect + t.errors_timeout + t.errors_other);
-}
-
-int unused_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
 }
 
 TEST(Engine, OpenModelSendsExactlyThePlannedRequests) {
@@ -226,7 +214,7 @@ TEST(Engine, StopMidRunReturnsCompleteStatistics) {
 }
 
 TEST(Engine, RefusedConnectionsAreConnectErrorsNotFatal) {
-  Plan p = open_plan("http://127.0.0.1:" + std::to_string(unused_port()) + "/", 50, 1.0, 1);
+  Plan p = open_plan("http://127.0.0.1:" + std::to_string(trafficsim::testing::free_port()) + "/", 50, 1.0, 1);
   Engine engine(p);
   RunResult r = engine.run();
   EndpointStats t = r.stats.total();

@@ -16,6 +16,7 @@
 
 #include "scenarios/builtin.hpp"
 #include "scenarios/scenario.hpp"
+#include "support/process.hpp"
 
 namespace trafficsim::scenarios {
 namespace {
@@ -50,28 +51,7 @@ LoadOptions no_env(std::map<std::string, std::string> params) {
   return o;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "trafficsim-script-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& rel, const std::string& text) const {
-    fs::path p = path_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using trafficsim::testing::TempDir;
 
 constexpr const char* kTinyScenario =
     "duration: 1s\n"

@@ -2,6 +2,7 @@
 // mixes, templates that render to what the target expects), variables, error messages that name
 // file, line and field, sample sets, and the Black Friday demo clock.
 #include "scenarios/scenario.hpp"
+#include "support/process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -154,29 +155,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "trafficsim-scenario-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& rel, const std::string& text) const {
-    fs::path p = path_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using trafficsim::testing::TempDir;
 
 // ---- the built-ins ------------------------------------------------------------------------
 

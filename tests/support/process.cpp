@@ -333,6 +333,20 @@ ProcessResult BackgroundProcess::wait(std::chrono::milliseconds deadline) {
   return result_;
 }
 
+TempDir::TempDir() : path_(temp_dir()) {}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::filesystem::path TempDir::write(const std::string& rel, const std::string& text) const {
+  std::filesystem::path p = path_ / rel;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
 std::string temp_dir() {
   char templ[] = "/tmp/trafficsim-test-XXXXXX";
   if (!::mkdtemp(templ)) fail("mkdtemp");

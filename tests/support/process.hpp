@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,21 @@ std::string temp_dir();
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close). Nothing
 // listens on it afterwards, so connections to it are refused.
 int free_port();
+
+// A fresh directory (temp_dir()) removed with everything in it when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  // Writes `text` to path()/rel (creating directories) and returns the file's path.
+  std::filesystem::path write(const std::string& rel, const std::string& text) const;
+
+ private:
+  std::filesystem::path path_;
+};
 
 // The whole contents of a file; throws std::runtime_error naming the file when it cannot be read.
 std::string read_file(const std::string& path);
