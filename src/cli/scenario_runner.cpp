@@ -17,8 +17,8 @@
 #include "load/engine.hpp"
 #include "load/report.hpp"
 #include "scenarios/run_report.hpp"
-#include "target/demo_clock.hpp"
-#include "target/target_service.hpp"
+#include "demo_service/demo_clock.hpp"
+#include "demo_service/target_service.hpp"
 
 namespace trafficsim::cli {
 
@@ -41,7 +41,7 @@ void SessionTarget::open(const TargetChoice& choice, const scenarios::DemoClockS
   fmt::print("Starting the built-in target (catalog of {} rows; generated once, then reused)...\n",
              format_count(static_cast<uint64_t>(choice.catalog_rows)));
   std::fflush(stdout);
-  target::TargetOptions t;
+  demo_service::TargetOptions t;
   t.host = "127.0.0.1";
   t.port = 0;
   t.data_dir = choice.data_dir.empty() ? default_data_dir() : choice.data_dir;
@@ -56,9 +56,9 @@ void SessionTarget::open(const TargetChoice& choice, const scenarios::DemoClockS
     t.demo.duration_minutes = clock->duration_minutes;
   }
   try {
-    service_ = std::make_unique<target::TargetService>(std::move(t));
+    service_ = std::make_unique<demo_service::TargetService>(std::move(t));
     service_->start();
-  } catch (const target::TargetError& e) {
+  } catch (const demo_service::TargetError& e) {
     service_.reset();
     throw std::runtime_error(fmt::format("cannot start the built-in target: {}", e.what()));
   }
@@ -77,12 +77,12 @@ scenarios::DemoClockSpec resolve_demo_clock(const std::string& url,
                                             std::vector<std::string>* notes) {
   scenarios::DemoClockSpec clock;
   try {
-    auto env = target::demo_settings_from_env([](const char* n) { return std::getenv(n); },
+    auto env = demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); },
                                               now_unix);
     clock.start_unix = env.start_unix_seconds;
     clock.time_scale = env.time_scale;
     clock.duration_minutes = env.duration_minutes;
-  } catch (const target::ConfigError& e) {
+  } catch (const demo_service::ConfigError& e) {
     throw UsageError(e.what());
   }
   if (time_scale) clock.time_scale = *time_scale;

@@ -15,7 +15,7 @@
 #include "scenarios/scenario.hpp"
 #include "scenarios/thresholds.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 class TargetService;
 }
 
@@ -45,7 +45,7 @@ class SessionTarget {
   void close();
 
  private:
-  std::unique_ptr<target::TargetService> service_;
+  std::unique_ptr<demo_service::TargetService> service_;
   std::string url_;
 };
 

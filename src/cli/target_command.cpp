@@ -14,7 +14,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/signals.hpp"
-#include "target/target_service.hpp"
+#include "demo_service/target_service.hpp"
 
 namespace trafficsim::cli {
 
@@ -87,7 +87,7 @@ CLI::App* add_target_command(CLI::App& app, TargetCommandOptions& o) {
 }
 
 int run_target(const TargetCommandOptions& o) {
-  target::TargetOptions t;
+  demo_service::TargetOptions t;
   try {
     auto [host, port] = parse_listen_arg(o.listen);
     t.host = host;
@@ -112,8 +112,8 @@ int run_target(const TargetCommandOptions& o) {
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
   try {
-    t.demo = target::demo_settings_from_env([](const char* n) { return std::getenv(n); }, now);
-  } catch (const target::ConfigError& e) {
+    t.demo = demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); }, now);
+  } catch (const demo_service::ConfigError& e) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitUsage;
   }
@@ -136,10 +136,10 @@ int run_target(const TargetCommandOptions& o) {
   }
   int stop_fd = install_stop_signals();
   signal(SIGXFSZ, SIG_IGN);  // a full disk is an error to report, not a signal to die of
-  std::unique_ptr<target::TargetService> service;
+  std::unique_ptr<demo_service::TargetService> service;
   try {
-    service = std::make_unique<target::TargetService>(std::move(t));
-  } catch (const target::TargetError& e) {
+    service = std::make_unique<demo_service::TargetService>(std::move(t));
+  } catch (const demo_service::TargetError& e) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitRunFailed;
   }

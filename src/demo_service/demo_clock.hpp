@@ -13,7 +13,7 @@
 
 #include <boost/json/object.hpp>
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 enum class DemoPhase { calm, warming, surge, degraded, critical, collapse };
 
@@ -96,4 +96,4 @@ class DemoClock {
   NowFn now_;
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

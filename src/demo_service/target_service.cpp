@@ -1,7 +1,7 @@
 // The target's request path: route -> (admin key) -> faults -> handler -> respond(), where
 // respond() is the one place that records metrics, the span and the access-log line, so every
 // answer — handler, fault, 404 or 503 — is observed the same way.
-#include "target/target_service.hpp"
+#include "demo_service/target_service.hpp"
 
 #include <fmt/format.h>
 
@@ -19,12 +19,12 @@
 #include "http/async_client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
-#include "target/api_error.hpp"
-#include "target/fault_registry.hpp"
-#include "target/llm_classifier.hpp"
-#include "target/query_pool.hpp"
-#include "target/query_string.hpp"
-#include "target/users_store.hpp"
+#include "demo_service/api_error.hpp"
+#include "demo_service/fault_registry.hpp"
+#include "demo_service/llm_classifier.hpp"
+#include "demo_service/query_pool.hpp"
+#include "demo_service/query_string.hpp"
+#include "demo_service/users_store.hpp"
 #include "telemetry/line_writer.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/span.hpp"
@@ -33,7 +33,7 @@
 #define TRAFFICSIM_VERSION "dev"
 #endif
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace json = boost::json;
 using http::ServerRequest;
@@ -1034,4 +1034,4 @@ telemetry::Registry& TargetService::registry() {
   return impl_->registry;
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

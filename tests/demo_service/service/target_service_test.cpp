@@ -1,6 +1,6 @@
 // The target service end to end: a real server on a free loopback port, real HTTP, a small
 // (50 000-row) catalog generated once for the suite, seeded randomness, an injected clock.
-#include "target/target_service.hpp"
+#include "demo_service/target_service.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,7 +18,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 namespace json = boost::json;
@@ -644,4 +644,4 @@ TEST(TargetService, IdleAndSlowClientsAreClosedAfterTheTimeout) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

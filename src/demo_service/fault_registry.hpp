@@ -22,9 +22,9 @@
 
 #include <boost/json/object.hpp>
 
-#include "target/api_error.hpp"
+#include "demo_service/api_error.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 inline constexpr double kMaxFaultDelayFieldMs = 60'000;  // for mean_ms and jitter_ms each
 
@@ -133,4 +133,4 @@ class FaultRegistry {
   std::atomic<size_t> count_{0};                 // entries_.size(), readable without the lock
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/users_store.hpp"
+#include "demo_service/users_store.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,9 +15,9 @@
 #include <boost/json/value.hpp>
 
 #include "core/random.hpp"
-#include "target/query_string.hpp"
+#include "demo_service/query_string.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace {
 
@@ -377,4 +377,4 @@ int pick_error_endpoint_status(double rate, uint64_t random_bits) {
   return kErrorStatuses[core::mix64(random_bits) % kErrorStatuses.size()];
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

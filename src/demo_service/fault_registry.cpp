@@ -1,4 +1,4 @@
-#include "target/fault_registry.hpp"
+#include "demo_service/fault_registry.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include "core/duration.hpp"
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace {
 
@@ -438,4 +438,4 @@ FaultDecision FaultRegistry::evaluate(std::string_view method, std::string_view 
   return decision;
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

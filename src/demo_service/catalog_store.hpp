@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 // Any failure to prepare or open the catalog. The message names the file or directory and the
 // cause in words ("permission denied", "disk full (file size limit or no space left)", ...).
@@ -59,4 +59,4 @@ struct Product {
   bool active = false;     // about 90 % of rows are active
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/llm_classifier.hpp"
+#include "demo_service/llm_classifier.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 // The error a parser returned has this status, code and field, and its message names the field.
@@ -271,4 +271,4 @@ TEST(FaultDelayHeaderTest, RejectsEverythingElse) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/llm_classifier.hpp"
+#include "demo_service/llm_classifier.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace {
 
@@ -213,4 +213,4 @@ std::variant<int64_t, ApiError> parse_fault_delay_ms(std::string_view header_val
   return delay_ms;
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -9,9 +9,9 @@
 #include <variant>
 #include <vector>
 
-#include "target/api_error.hpp"
+#include "demo_service/api_error.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 inline constexpr std::string_view kLlmProvider = "simulated";
 inline constexpr std::string_view kLlmModel = "trafficsim-classifier-1";
@@ -67,4 +67,4 @@ inline constexpr int64_t kMaxFaultDelayMs = 30'000;
 // fraction, > 30000) -> 400 "invalid_header", field "X-Fault-Delay-Ms".
 std::variant<int64_t, ApiError> parse_fault_delay_ms(std::string_view header_value);
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

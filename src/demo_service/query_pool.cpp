@@ -1,4 +1,4 @@
-#include "target/query_pool.hpp"
+#include "demo_service/query_pool.hpp"
 
 #include <sqlite3.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <utility>
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace {
 
@@ -498,4 +498,4 @@ PoolStats CatalogService::scan_stats() const {
   return scan_->stats();
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -5,7 +5,7 @@
 #include <boost/json/object.hpp>
 #include <string>
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 struct ApiError {
   int status = 400;
@@ -22,4 +22,4 @@ struct ApiError {
   }
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/catalog_store.hpp"
+#include "demo_service/catalog_store.hpp"
 
 #include <grp.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -414,4 +414,4 @@ TEST(CatalogStoreTest, TemporaryFilesOfDeadProcessesAreRemoved) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/users_store.hpp"
+#include "demo_service/users_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "core/random.hpp"
-#include "target/query_string.hpp"
+#include "demo_service/query_string.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 // The error a call returned has this status, code and field, and its message names the field.
@@ -432,4 +432,4 @@ TEST(ErrorEndpointTest, IsDeterministicInRandomBits) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -12,14 +12,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "target/catalog_store.hpp"
-#include "target/demo_clock.hpp"
+#include "demo_service/catalog_store.hpp"
+#include "demo_service/demo_clock.hpp"
 
 namespace trafficsim::telemetry {
 class Registry;
 }
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 struct TargetOptions {
   std::string host = "127.0.0.1";
@@ -72,4 +72,4 @@ class TargetService {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/demo_clock.hpp"
+#include "demo_service/demo_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 // ---- the table ------------------------------------------------------------------------------
@@ -270,4 +270,4 @@ TEST(DemoClockTest, ToJsonReportsSettingsMinuteAndPhase) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/catalog_store.hpp"
+#include "demo_service/catalog_store.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace fs = std::filesystem;
 
@@ -383,4 +383,4 @@ CatalogInfo prepare_catalog(const CatalogOptions& options) {
   return info;
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/query_pool.hpp"
+#include "demo_service/query_pool.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "target/catalog_store.hpp"
+#include "demo_service/catalog_store.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -435,4 +435,4 @@ TEST(QueryStatusTest, NamesAreStable) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -1,4 +1,4 @@
-#include "target/demo_clock.hpp"
+#include "demo_service/demo_clock.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -9,7 +9,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 namespace {
 
@@ -161,4 +161,4 @@ boost::json::object DemoClock::to_json() const {
   return o;
 }
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

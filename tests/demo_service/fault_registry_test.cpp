@@ -1,4 +1,4 @@
-#include "target/fault_registry.hpp"
+#include "demo_service/fault_registry.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 
 #include "core/random.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 namespace {
 
 using std::chrono::microseconds;
@@ -550,4 +550,4 @@ TEST(FaultRegistryTest, ConcurrentEvaluateAndChangesAreSafe) {
 }
 
 }  // namespace
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "target/catalog_store.hpp"
+#include "demo_service/catalog_store.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 using Deadline = std::chrono::steady_clock::time_point;
 // Set to true when the HTTP request went away; may be null (never cancelled).
@@ -121,4 +121,4 @@ class CatalogService {
   std::unique_ptr<detail::QueryPool> scan_;
 };
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service

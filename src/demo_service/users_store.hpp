@@ -15,9 +15,9 @@
 
 #include <boost/json/object.hpp>
 
-#include "target/api_error.hpp"
+#include "demo_service/api_error.hpp"
 
-namespace trafficsim::target {
+namespace trafficsim::demo_service {
 
 struct User {
   int64_t id;
@@ -99,4 +99,4 @@ std::variant<double, ApiError> parse_error_rate(std::string_view query);
 // A pure function of (rate, random_bits).
 int pick_error_endpoint_status(double rate, uint64_t random_bits);
 
-}  // namespace trafficsim::target
+}  // namespace trafficsim::demo_service
