@@ -26,15 +26,19 @@ std::chrono::nanoseconds parse_duration_arg(const std::string& text, const std::
     throw UsageError(fmt::format(
         "invalid duration for {}: '{}' (use a positive duration such as 500ms, 30s, 5m or 1h)",
         flag, text));
+  if (auto why = core::duration_limit_error(*d); !why.empty())
+    throw UsageError(fmt::format("invalid duration for {}: '{}' {}", flag, text, why));
   return *d;
 }
 
 double parse_rate_arg(const std::string& text, const std::string& flag) {
   auto r = core::parse_rate_rps(text);
-  if (!r || !(*r > 0) || *r > 1e9)
+  if (!r || !(*r > 0))
     throw UsageError(
         fmt::format("invalid rate for {}: '{}' (use a positive rate such as 100, 2.5k or 6000rpm)",
                     flag, text));
+  if (auto why = core::rate_limit_error(*r); !why.empty())
+    throw UsageError(fmt::format("invalid rate for {}: '{}' {}", flag, text, why));
   return *r;
 }
 

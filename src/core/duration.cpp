@@ -178,6 +178,20 @@ std::string format_duration(std::chrono::nanoseconds d) {
   return out;
 }
 
+std::string duration_limit_error(std::chrono::nanoseconds d, bool allow_zero) {
+  if (d.count() < 0 || (!allow_zero && d.count() == 0))
+    return allow_zero ? "must not be negative" : "must be positive";
+  if (d > kMaxDuration) return "must be at most 720h (30 days)";
+  return {};
+}
+
+std::string rate_limit_error(double rps, bool allow_zero) {
+  if (!std::isfinite(rps) || rps < 0 || (!allow_zero && rps == 0))
+    return allow_zero ? "must not be negative" : "must be positive";
+  if (rps > kMaxRateRps) return "must be at most 10M req/s (10000k)";
+  return {};
+}
+
 std::optional<double> parse_rate_rps(std::string_view text) {
   bool negative = !text.empty() && text.front() == '-';
   std::string_view rest = negative ? text.substr(1) : text;

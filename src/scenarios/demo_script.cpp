@@ -125,6 +125,8 @@ DemoScript load_demo_script(const Source& src) {
     auto d = core::parse_duration(scalar(src, p["duration"], f + ".duration"));
     if (!d || d->count() <= 0)
       fail(src, p["duration"], f + ".duration", "expected a positive duration such as 30s or 2m");
+    if (auto why = core::duration_limit_error(*d); !why.empty())
+      fail(src, p["duration"], f + ".duration", why);
     ph.duration = *d;
     if (p["rate"]) ph.params["rate"] = scalar(src, p["rate"], f + ".rate");
     if (p["max_rps"]) ph.params["max_rps"] = scalar(src, p["max_rps"], f + ".max_rps");

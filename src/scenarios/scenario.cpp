@@ -171,16 +171,20 @@ class Reader {
     if (!d || d->count() <= 0)
       fail(node, field,
            fmt::format("expected a positive duration such as 500ms, 30s or 5m, got '{}'", s));
+    if (auto why = core::duration_limit_error(*d); !why.empty())
+      fail(node, field, fmt::format("'{}' {}", s, why));
     return *d;
   }
 
   double rate(const YAML::Node& node, const std::string& field, bool allow_zero) {
     std::string s = str(node, field);
     auto r = core::parse_rate_rps(s);
-    if (!r || !std::isfinite(*r) || *r < 0 || (!allow_zero && *r == 0) || *r > 1e7)
+    if (!r || !std::isfinite(*r) || *r < 0 || (!allow_zero && *r == 0))
       fail(node, field,
            fmt::format("expected a rate such as 10, 2.5k, 10/s or 600rpm{}, got '{}'",
                        allow_zero ? " (0 allowed)" : "", s));
+    if (auto why = core::rate_limit_error(*r, allow_zero); !why.empty())
+      fail(node, field, fmt::format("'{}' {}", s, why));
     return *r;
   }
 
@@ -321,6 +325,8 @@ class Reader {
     if (s == "0") return std::chrono::nanoseconds(0);
     auto d = core::parse_duration(s);
     if (!d) fail(node, field, fmt::format("expected a duration such as 0s, 30s or 5m, got '{}'", s));
+    if (auto why = core::duration_limit_error(*d, true); !why.empty())
+      fail(node, field, fmt::format("'{}' {}", s, why));
     return *d;
   }
 

@@ -573,3 +573,26 @@ TEST_F(RunCliTest, TwoRunsSideBySideEachWithItsOwnBuiltInTarget) {
 }
 
 }  // namespace
+
+// A flag is validated as a flag: its error names the flag and the one documented maximum, never
+// the built-in file the flag's value would have been substituted into.
+TEST_F(RunCliTest, AFlagsErrorNamesTheFlagNotABuiltInFile) {
+  auto r = run_process(run_argv({"--mode", "normal_traffic", "--rate", "20000k"}), 20s);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("invalid rate for --rate: '20000k' must be at most 10M req/s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find(".yaml"), std::string::npos) << r.err;
+  auto d = run_process(run_argv({"--mode", "normal_traffic", "--duration", "876000h"}), 20s);
+  EXPECT_EQ(d.exit_code, 2) << d.out << d.err;
+  EXPECT_NE(d.err.find("--duration: '876000h' must be at most 720h"), std::string::npos) << d.err;
+  // The scenario reader accepts the same range and names the same maximum.
+  std::string file = write("big.yaml",
+                           "duration: 1s\nstreams:\n  - name: s\n    rate: 20000k\n"
+                           "    requests: [{path: /}]\n");
+  auto f = run_process(run_argv({"-f", file}), 20s);
+  EXPECT_EQ(f.exit_code, 2);
+  EXPECT_NE(f.err.find("big.yaml:4: streams[0](s).rate: '20000k' must be at most 10M req/s"),
+            std::string::npos)
+      << f.err;
+}

@@ -133,3 +133,23 @@ TEST(DurationTest, RejectsMalformedRates) {
 
 }  // namespace
 }  // namespace trafficsim::core
+
+TEST(DurationLimitTest, OneMaximumForEveryDuration) {
+  using namespace std::chrono_literals;
+  
+  EXPECT_EQ(trafficsim::core::duration_limit_error(720h), "");
+  EXPECT_EQ(trafficsim::core::duration_limit_error(720h + 1ns), "must be at most 720h (30 days)");
+  EXPECT_EQ(trafficsim::core::duration_limit_error(*trafficsim::core::parse_duration("876000h")),
+            "must be at most 720h (30 days)");
+  EXPECT_EQ(trafficsim::core::duration_limit_error(0ns), "must be positive");
+  EXPECT_EQ(trafficsim::core::duration_limit_error(0ns, true), "");
+}
+
+TEST(DurationLimitTest, OneMaximumForEveryRate) {
+  EXPECT_EQ(trafficsim::core::rate_limit_error(10'000'000), "");
+  EXPECT_EQ(trafficsim::core::rate_limit_error(*trafficsim::core::parse_rate_rps("20000k")),
+            "must be at most 10M req/s (10000k)");
+  EXPECT_EQ(trafficsim::core::rate_limit_error(0), "must be positive");
+  EXPECT_EQ(trafficsim::core::rate_limit_error(0, true), "");
+  EXPECT_EQ(trafficsim::core::rate_limit_error(-1, true), "must not be negative");
+}
