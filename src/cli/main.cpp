@@ -1,4 +1,5 @@
 // trafficsim: one binary for the observability demo and load-test loop.
+#include <csignal>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -7,8 +8,11 @@
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/report_command.hpp"
+#include "cli/play_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/scenarios_command.hpp"
 #include "cli/target_command.hpp"
+#include "cli/traffic_flags.hpp"
 
 int main(int argc, char** argv) {
   using namespace trafficsim::cli;
@@ -42,12 +46,18 @@ int main(int argc, char** argv) {
                e.what());
     return kExitUsage;
   }
-  if (bench_cmd->parsed()) return run_bench(bench);
-  if (merge_cmd->parsed()) return run_report_merge(merge);
-  if (target_cmd->parsed()) return run_target(target);
-  if (run_cmd->parsed()) return run_run(run);
-  if (play_cmd->parsed()) return run_play(play);
-  if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
-  fmt::print(stderr, "trafficsim: no command given\n");
-  return kExitUsage;
+  // A file-size limit (prlimit, quotas) makes writes fail with EFBIG, which we report; the
+  // default action of SIGXFSZ would kill the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // No exception leaves a command: each has its message and exit code (cli/traffic_flags.hpp).
+  return guarded("trafficsim", [&] {
+    if (bench_cmd->parsed()) return run_bench(bench);
+    if (merge_cmd->parsed()) return run_report_merge(merge);
+    if (target_cmd->parsed()) return run_target(target);
+    if (run_cmd->parsed()) return run_run(run);
+    if (play_cmd->parsed()) return run_play(play);
+    if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
+    fmt::print(stderr, "trafficsim: no command given\n");
+    return static_cast<int>(kExitUsage);
+  });
 }

@@ -1,5 +1,6 @@
-// `trafficsim play SCRIPT`: a demo script's phases back to back against one target, each
-// announcing its narration as it starts, then a table of every phase.
+#include "cli/play_command.hpp"
+
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -7,12 +8,13 @@
 #include <boost/json.hpp>
 
 #include "cli/arguments.hpp"
-#include "cli/run_command.hpp"
-#include "cli/scenario_runner.hpp"
+#include "cli/live_view.hpp"
+#include "cli/scenario_printing.hpp"
 #include "cli/signals.hpp"
-#include "cli/summary.hpp"
 #include "cli/terminal.hpp"
-#include "load/engine.hpp"
+#include "core/clock.hpp"
+#include "jobs/demo_script_job.hpp"
+#include "jobs/target_session.hpp"
 #include "load/report.hpp"
 #include "scenarios/builtin.hpp"
 #include "scenarios/demo_script.hpp"
@@ -29,226 +31,166 @@ CLI::App* add_play_command(CLI::App& app, PlayOptions& o) {
       "failed, 130 second Ctrl+C.");
   cmd->add_option("script", o.script, "Demo script file, or a built-in name (demo-video)")
       ->required();
-  cmd->add_option("--url", o.url, "Target base URL (default: the built-in target, in-process)");
   cmd->add_option("--time-scale", o.time_scale,
                   "Rehearse faster: every phase lasts duration / scale (3: a 3-minute demo in "
                   "one minute); rates stay the same");
-  cmd->add_option("--json", o.json_path, "Write every phase's report here (atomically)");
-  cmd->add_option("--seed", o.seed, "Random seed (default: random)");
-  cmd->add_option("-t,--threads", o.threads, "Worker threads (default: number of cores)");
-  cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
-  cmd->add_flag("--no-color", o.no_color, "No colours");
-  cmd->add_option("--data-dir", o.data_dir,
-                  "Built-in target: catalog directory (default ~/.cache/trafficsim)");
-  cmd->add_option("--catalog-rows", o.catalog_rows,
-                  "Built-in target: catalog rows (default 500000)");
+  add_traffic_flags(cmd, o.common, "Write every phase's report here (atomically)");
   return cmd;
 }
 
 namespace {
-
-struct PhaseRow {
-  std::string title, traffic;
-  double duration_s = 0;
-  uint64_t requests = 0, expected = 0, unexpected = 0;
-  double p95_us = 0;
-  int64_t tokens = 0;
-  bool has_tokens = false;
-  bool ran = false;
-  bool thresholds_ok = true;
-};
-
-double num(const json::object& o, std::string_view k) {
-  return report_number(o, k);
-}
 
 std::string format_clock(double s) {
   int total = static_cast<int>(std::lround(s));
   return fmt::format("{}:{:02}", total / 60, total % 60);
 }
 
-}  // namespace
+// Prints each phase as it starts (title, narration, its plan) and its live line.
+class PlayPrinter : public jobs::DemoScriptObserver {
+ public:
+  PlayPrinter(const Style& style, size_t phases, bool quiet)
+      : style_(style), phases_(phases), live_(stderr, quiet),
+        started_(std::chrono::steady_clock::now()) {}
 
-int run_play(const PlayOptions& o) {
-  const char* cmd = "trafficsim play";
-  Style st = Style::for_fd(fileno(stdout), !o.no_color);
-  scenarios::DemoScript script;
-  std::vector<scenarios::Scenario> loaded;
-  double scale = 1;
-  uint64_t seed = 0;
-  try {
-    if (!o.time_scale.empty()) scale = parse_time_scale_arg(o.time_scale, "--time-scale");
-    seed = parse_seed_arg(o.seed, "--seed");
-    if (o.threads < 0) throw UsageError("invalid -t/--threads: must be at least 1");
-    if (!o.url.empty()) parse_url_arg(o.url, "--url");
-    script = scenarios::load_demo_script(scenarios::resolve_source(o.script));
-    // Every phase is loaded before the first starts: a typo in phase 4 must not wait 2 minutes.
-    for (size_t i = 0; i < script.phases.size(); ++i) {
-      const auto& ph = script.phases[i];
-      scenarios::LoadOptions lo;
-      lo.params = ph.params;
-      scenarios::Scenario sc;
-      try {
-        sc = scenarios::load_scenario(ph.source, lo);
-      } catch (const scenarios::ScenarioError& e) {
-        throw scenarios::ScenarioError(fmt::format("{}:{}: phases[{}]: {}", script.source.path,
-                                                   ph.line, i, e.what()));
-      }
-      for (const auto& [k, v] : ph.params)
-        if (!sc.used_params.count(k))
-          throw scenarios::ScenarioError(
-              fmt::format("{}:{}: phases[{}]: '{}' has no effect on {} '{}'", script.source.path,
-                          ph.line, i, k, ph.kind, ph.ref));
-      loaded.push_back(std::move(sc));
-    }
-    if (!o.json_path.empty()) load::check_writable(o.json_path);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const scenarios::ScenarioError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const std::runtime_error& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitRunFailed;
+  void phase_started(const jobs::PhaseSummary& row, const scenarios::Phase& ph,
+                     const jobs::TrafficJob& job) override {
+    double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    fmt::print("\n{} {}  {}\n",
+               style_.cyan(fmt::format("▶ [{}/{}] {}", row.index + 1, phases_, format_clock(at))),
+               style_.bold(ph.title),
+               style_.dim(fmt::format("{} for {}", row.traffic, format_seconds(row.duration_s))));
+    if (!ph.narration.empty()) print_wrapped(stdout, ph.narration, 96, "    ");
+    print_plan(stdout, job.scenario(), job.plan(), style_);
+    live_.set_prefix(fmt::format("[{}/{}] ", row.index + 1, phases_));
   }
+  void snapshot(const jobs::PhaseSummary&, const jobs::TrafficSnapshot& snap) override {
+    live_.show(snap);
+  }
+  void phase_ended(const jobs::PhaseSummary&, const jobs::TrafficResult&) override {
+    live_.finish();
+  }
+
+ private:
+  Style style_;
+  size_t phases_;
+  LiveView live_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+constexpr size_t kTitleWidth = 44, kTrafficWidth = 29;
+
+void print_phase_table(const jobs::DemoScriptResult& r, const std::string& name, const Style& st) {
+  fmt::print("\n{}{}\n", st.bold(fmt::format("Demo '{}' — phases", name)),
+             r.stopped ? st.yellow("  (stopped early)") : std::string());
+  fmt::print("  {}\n", st.bold(fmt::format("{:<3}{:<46}{:<31}{:>8}{:>10}{:>9}{:>10}{:>10}{:>13}",
+                                            "#", "phase", "traffic", "time", "requests", "ok",
+                                            "injected", "p95", "tokens/req")));
+  for (const auto& row : r.phases) {
+    // Long titles and traffic wrap at word boundaries onto continuation lines; nothing is cut.
+    auto titles = wrap_words(row.title, kTitleWidth);
+    auto traffic = wrap_words(row.traffic, kTrafficWidth);
+    std::string first;
+    if (!row.ran) {
+      first = fmt::format("{:>8}", st.dim("not run"));
+    } else {
+      uint64_t ok = row.successes();
+      std::string okp = row.requests ? fmt::format("{:.1f}%", 100.0 * ok / row.requests) : "-";
+      std::string inj = row.expected_failures && row.requests
+                            ? fmt::format("{:.1f}%", 100.0 * row.expected_failures / row.requests)
+                            : "-";
+      std::string p95 = row.requests ? format_us(static_cast<int64_t>(row.p95_us)) : "-";
+      std::string tpr = row.has_tokens && ok ? format_count(static_cast<uint64_t>(row.tokens) / ok)
+                                             : "-";
+      std::string okc = row.unexpected_failures ? st.red(fmt::format("{:>9}", okp))
+                                                : st.green(fmt::format("{:>9}", okp));
+      first = fmt::format("{:>8}{:>10}{}{:>10}{:>10}{:>13}", format_seconds(row.duration_s),
+                          format_count(row.requests), okc, inj, p95, tpr);
+    }
+    size_t lines = std::max(titles.size(), traffic.size());
+    for (size_t i = 0; i < lines; ++i) {
+      std::string index = i == 0 ? std::to_string(row.index + 1) : "";
+      fmt::print("  {:<3}{:<46}{:<31}{}\n", index, i < titles.size() ? titles[i] : "",
+                 i < traffic.size() ? traffic[i] : "", i == 0 ? first : "");
+    }
+  }
+  fmt::print("\n");
+}
+
+int play_checked(PlayOptions& o) {
+  const char* cmd = "trafficsim play";
+  auto& common = o.common;
+  Style st = Style::for_fd(fileno(stdout), !common.no_color);
+  double scale = 1;
+  if (!o.time_scale.empty()) scale = parse_time_scale_arg(o.time_scale, "--time-scale");
+  validate(common);
+  auto script = scenarios::load_demo_script(scenarios::resolve_source(o.script));
+  // Every phase is loaded before the first starts: a typo in phase 4 must not wait 2 minutes.
+  auto phases = jobs::load_phases(script);
 
   int stop_fd = install_stop_signals();
   bool any_demo_clock = false;
-  for (const auto& sc : loaded) any_demo_clock = any_demo_clock || sc.demo_clock;
-  std::optional<scenarios::DemoClockSpec> clock;
+  for (const auto& sc : phases) any_demo_clock = any_demo_clock || sc.demo_clock;
+  jobs::DemoScriptSettings settings;
   std::vector<std::string> notes;
-  SessionTarget target;
-  try {
-    if (any_demo_clock) {
-      clock = resolve_demo_clock(o.url, std::nullopt, unix_now(), &notes);
-      clock->time_scale *= scale;
-    }
-    target.open({o.url, o.data_dir, o.catalog_rows, seed}, clock ? &*clock : nullptr);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitRunFailed;
+  if (any_demo_clock) {
+    settings.clock = jobs::resolve_demo_clock(common.url, std::nullopt, core::unix_now_s(), &notes);
+    settings.clock->time_scale *= scale;
   }
+  jobs::TargetSession target;
+  if (common.url.empty()) announce_builtin_target(common.catalog_rows);
+  target.open(target_choice(common), settings.clock ? &*settings.clock : nullptr);
+  settings.url = target.url();
+  settings.time_scale = scale;
+  settings.seed = common.seed;
+  settings.threads = common.threads;
 
-  auto total_s = static_cast<double>(script.total().count()) / 1e9 / scale;
-  fmt::print("\n{} {} — {} phases, {}{} -> {}{}\n", st.bold("Playing"), st.bold(script.name),
-             script.phases.size(), format_clock(total_s),
+  std::string name = script.name;
+  size_t n_phases = script.phases.size();
+  std::string description = script.description;
+  std::string source_path = script.source.path;
+  jobs::DemoScriptJob job(std::move(script), std::move(phases), settings);
+  fmt::print("\n{} {} — {} phases, {}{} -> {}{}\n", st.bold("Playing"), st.bold(name), n_phases,
+             format_clock(job.total_s()),
              scale != 1 ? fmt::format(" (time scale {:g})", scale) : std::string(), target.url(),
              target.builtin() ? " (built-in target)" : "");
-  if (!script.description.empty()) fmt::print("  {}\n", st.dim(script.description));
+  if (!description.empty()) fmt::print("  {}\n", st.dim(description));
   for (const auto& n : notes) fmt::print("  {} {}\n", st.yellow("note:"), n);
+  std::fflush(stdout);
 
-  std::vector<PhaseRow> rows(script.phases.size());
-  json::array phase_reports;
-  bool stopped = false, thresholds_ok = true;
-  int exit_code = kExitOk;
-  auto play_start = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < script.phases.size() && !stopped; ++i) {
-    const auto& ph = script.phases[i];
-    const auto& sc = loaded[i];
-    PhaseRow& row = rows[i];
-    row.title = ph.title;
-    row.traffic = ph.ref;
-    if (auto it = ph.params.find("rate"); it != ph.params.end()) row.traffic += " @ " + it->second + "/s";
-    if (auto it = ph.params.find("max_rps"); it != ph.params.end())
-      row.traffic += " @ " + it->second + "/s";
-    double dur_s = static_cast<double>(ph.duration.count()) / 1e9 / scale;
-    row.duration_s = dur_s;
-    fmt::print("\n{} {}  {}\n", st.cyan(fmt::format("▶ [{}/{}] {}", i + 1, script.phases.size(),
-                                                     format_clock(std::chrono::duration<double>(
-                                                         std::chrono::steady_clock::now() -
-                                                         play_start).count()))),
-               st.bold(ph.title), st.dim(fmt::format("{} for {}", row.traffic,
-                                                     format_seconds(dur_s))));
-    if (!ph.narration.empty()) print_wrapped(stdout, ph.narration, 96, "    ");
-    std::fflush(stdout);
-    RunSettings rs;
-    rs.url = target.url();
-    rs.duration = std::chrono::nanoseconds(static_cast<int64_t>(dur_s * 1e9));
-    rs.seed = seed + i;
-    rs.threads = o.threads;
-    rs.quiet = o.quiet;
-    rs.stop_fd = stop_fd;
-    rs.progress_prefix = fmt::format("[{}/{}] ", i + 1, script.phases.size());
-    if (sc.demo_clock) rs.clock = clock;
-    RunOutcome out;
-    try {
-      out = run_scenario(sc, ph.params, rs, stdout, st);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "{}: phase {} ({}): {}\n", cmd, i + 1, ph.title, e.what());
-      exit_code = kExitRunFailed;
-      break;
-    }
-    row.ran = true;
-    row.requests = static_cast<uint64_t>(num(out.report, "requests"));
-    row.expected = static_cast<uint64_t>(num(out.report, "expected_failures"));
-    row.unexpected = static_cast<uint64_t>(num(out.report, "unexpected_failures"));
-    row.p95_us = num(out.report.at("latency").as_object().at("corrected").as_object(), "p95_us");
-    for (const auto& sv : out.report.at("streams").as_array()) {
-      const auto& so = sv.as_object();
-      if (auto c = so.find("counters"); c != so.end() && c->value().is_object()) {
-        row.has_tokens = true;
-        for (const auto& [k, v] : c->value().as_object()) row.tokens += v.to_number<int64_t>();
-      }
-    }
-    row.thresholds_ok = out.thresholds_passed();
-    thresholds_ok = thresholds_ok && row.thresholds_ok;
-    stopped = out.stopped;
-    out.report["phase"] = json::object{{"index", i + 1},
-                                       {"title", ph.title},
-                                       {"narration", ph.narration},
-                                       {"traffic", row.traffic}};
-    phase_reports.push_back(std::move(out.report));
-  }
+  PlayPrinter printer(st, n_phases, common.quiet);
+  job.set_observer(&printer);
+  job.start();
+  wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
+  jobs::DemoScriptResult r = job.wait();
   target.close();
+  if (r.failed_phase)
+    fmt::print(stderr, "{}: phase {} ({}): {}\n", cmd, *r.failed_phase + 1,
+               r.phases[*r.failed_phase].title, r.failure);
 
-  fmt::print("\n{}{}\n", st.bold(fmt::format("Demo '{}' — phases", script.name)),
-             stopped ? st.yellow("  (stopped early)") : std::string());
-  fmt::print("  {}\n", st.bold(fmt::format("{:<3}{:<46}{:<30}{:>8}{:>10}{:>9}{:>10}{:>10}{:>13}",
-                                            "#", "phase", "traffic", "time", "requests",
-                                            "ok", "injected", "p95", "tokens/req")));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    std::string title = r.title.size() > 45 ? r.title.substr(0, 44) + "~" : r.title;
-    std::string traffic = r.traffic.size() > 29 ? r.traffic.substr(0, 28) + "~" : r.traffic;
-    if (!r.ran) {
-      fmt::print("  {:<3}{:<46}{:<30}{:>8}\n", i + 1, title, traffic, st.dim("not run"));
-      continue;
-    }
-    uint64_t ok = r.requests - std::min(r.requests, r.expected + r.unexpected);
-    std::string okp = r.requests ? fmt::format("{:.1f}%", 100.0 * ok / r.requests) : "-";
-    std::string inj = r.expected && r.requests ? fmt::format("{:.1f}%", 100.0 * r.expected / r.requests) : "-";
-    std::string p95 = r.requests ? format_us(static_cast<int64_t>(r.p95_us)) : "-";
-    std::string tpr = r.has_tokens && ok ? format_count(static_cast<uint64_t>(r.tokens) / ok) : "-";
-    std::string okc = r.unexpected ? st.red(fmt::format("{:>9}", okp)) : st.green(fmt::format("{:>9}", okp));
-    fmt::print("  {:<3}{:<46}{:<30}{:>8}{:>10}{}{:>10}{:>10}{:>13}\n", i + 1, title, traffic,
-               format_seconds(r.duration_s), format_count(r.requests), okc, inj, p95, tpr);
-  }
-  fmt::print("\n");
-  if (!o.json_path.empty()) {
+  print_phase_table(r, name, st);
+  if (!common.json_path.empty()) {
+    json::array reports;
+    for (auto& rep : r.reports) reports.push_back(std::move(rep));
     json::object all{{"format_version", load::kReportFormatVersion},
-                     {"script", json::object{{"name", script.name},
-                                             {"source", script.source.path},
+                     {"script", json::object{{"name", name},
+                                             {"source", source_path},
                                              {"time_scale", scale}}},
-                     {"stopped_early", stopped},
-                     {"phases", std::move(phase_reports)}};
-    try {
-      load::write_json_atomic(o.json_path, all);
-      fmt::print("  report written to {}\n", o.json_path);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "{}: {}\n", cmd, e.what());
-      return kExitRunFailed;
-    }
+                     {"stopped_early", r.stopped},
+                     {"phases", std::move(reports)}};
+    if (int code = write_report(cmd, common.json_path, all); code != kExitOk) return code;
   }
-  if (exit_code != kExitOk) return exit_code;
-  if (!thresholds_ok) {
+  if (r.failed_phase) return kExitRunFailed;
+  if (!r.thresholds_passed) {
     fmt::print(stderr, "{}: thresholds failed (exit {})\n", cmd, kExitThresholds);
     return kExitThresholds;
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int run_play(PlayOptions& o) {
+  return guarded("trafficsim play", [&] { return play_checked(o); });
 }
 
 }  // namespace trafficsim::cli

@@ -1,8 +1,12 @@
 #pragma once
 // The live progress line: redrawn in place about twice a second on a TTY; on other outputs a
 // plain line every few seconds so logs stay readable.
+//
+// What it shows is labelled: in the open model, the rate *sent* over the last interval beside
+// the target rate (completions lag sends by the latency, so comparing them with the target
+// misleads at the start of a run), then the rate *done*; once issuing has ended, "draining" with
+// the requests still in flight instead of a clock running past the end.
 #include <cstdio>
-#include <functional>
 #include <string>
 
 #include "cli/terminal.hpp"
@@ -10,14 +14,16 @@
 
 namespace trafficsim::cli {
 
+// The line's text for one snapshot (no prefix or suffix, no cursor control).
+std::string progress_text(const load::Snapshot& snap, const Style& style);
+
 class ProgressLine {
  public:
   ProgressLine(std::FILE* out, bool quiet);
-  void update(const load::Snapshot& snap);
+  // `prefix` goes before the line (e.g. "[2/5] "), `suffix` after it (per-stream figures).
+  void update(const load::Snapshot& snap, const std::string& prefix = {},
+              const std::string& suffix = {});
   void finish();  // clears the live line
-  // Text put before the line (e.g. "[2/5] ") and a function adding text after it.
-  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
-  void set_suffix(std::function<std::string(const load::Snapshot&)> fn) { suffix_ = std::move(fn); }
 
  private:
   std::FILE* out_;
@@ -26,8 +32,6 @@ class ProgressLine {
   Style style_;
   double last_plain_s_ = -1e9;
   bool drawn_ = false;
-  std::string prefix_;
-  std::function<std::string(const load::Snapshot&)> suffix_;
 };
 
 }  // namespace trafficsim::cli

@@ -1,17 +1,23 @@
 #include "cli/run_command.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 
 #include "cli/arguments.hpp"
-#include "cli/scenario_runner.hpp"
+#include "cli/live_view.hpp"
+#include "cli/scenario_printing.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal.hpp"
-#include "load/engine.hpp"
-#include "load/report.hpp"
+#include "core/clock.hpp"
+#include "jobs/target_session.hpp"
+#include "jobs/traffic_job.hpp"
 #include "scenarios/builtin.hpp"
 #include "scenarios/demo_script.hpp"
 
@@ -36,8 +42,6 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   cmd->add_option("--rate", o.rate, "Requests per second for --mode (default 10; also 600rpm)");
   cmd->add_option("--duration", o.duration,
                   "How long, wall-clock: 300 (seconds), 30s, 5m (default: the scenario's)");
-  cmd->add_option("--url", o.url,
-                  "Target base URL, e.g. http://127.0.0.1:8000 (default: the built-in target)");
   cmd->add_option("--max-rps", o.max_rps,
                   "--scenario normal..stress: the rate (default 20; clamped to the hard cap)");
   cmd->add_option("--hard-cap", o.hard_cap,
@@ -51,26 +55,8 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   cmd->add_option("--samples", o.samples,
                   "Replace the sample emails (a YAML list of {subject, sender, body})");
   cmd->add_option("--set", o.sets, "Set a scenario variable: NAME=VALUE (repeatable)");
-  cmd->add_option("--json", o.json_path, "Write the full JSON report here (atomically)");
-  cmd->add_option("--seed", o.seed, "Random seed (default: random; recorded in the report)");
-  cmd->add_option("-t,--threads", o.threads, "Worker threads (default: number of cores)");
   cmd->add_flag("--verbose", o.verbose, "Log every request on stderr (costs throughput)");
-  cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
-  cmd->add_flag("--no-color", o.no_color, "No colours");
-  cmd->add_option("--data-dir", o.data_dir,
-                  "Built-in target: catalog directory (default ~/.cache/trafficsim)");
-  cmd->add_option("--catalog-rows", o.catalog_rows,
-                  "Built-in target: catalog rows (default 500000)");
-  return cmd;
-}
-
-CLI::App* add_scenarios_command(CLI::App& app, ScenariosOptions& o) {
-  auto* cmd = app.add_subcommand(
-      "scenarios",
-      "List the built-in modes, scenarios and demo scripts; --show NAME prints one, to copy and "
-      "change");
-  cmd->add_option("--show", o.show, "Print the built-in file NAME (e.g. peak, demo-video)");
-  cmd->add_flag("--json", o.json, "List as JSON");
+  add_traffic_flags(cmd, o.common, "Write the full JSON report here (atomically)");
   return cmd;
 }
 
@@ -150,94 +136,68 @@ scenarios::Source choose_source(const RunOptions& o) {
 
 }  // namespace
 
-int run_run(const RunOptions& o) {
-  Style out_style = Style::for_fd(fileno(stdout), !o.no_color);
+namespace {
+
+int run_checked(RunOptions& o) {
   const char* cmd = "trafficsim run";
-  scenarios::Scenario sc;
-  Params params;
-  RunSettings rs;
+  auto& common = o.common;
+  Style out_style = Style::for_fd(fileno(stdout), !common.no_color);
+
+  // Everything is checked before anything starts: flags, the scenario, the report path.
+  Params params = collect_params(o);
+  jobs::TrafficJobSettings settings;
   std::optional<double> time_scale;
-  try {
-    params = collect_params(o);
-    if (!o.hard_cap.empty()) {
-      rs.hard_cap = parse_rate_arg(o.hard_cap, "--hard-cap");
-      params.values["hard_cap"] = o.hard_cap;  // files that name the cap read it
-    }
-    if (!o.duration.empty()) rs.duration = parse_duration_arg(o.duration, "--duration");
-    rs.seed = parse_seed_arg(o.seed, "--seed");
-    if (o.threads < 0) throw UsageError("invalid -t/--threads: must be at least 1");
-    if (o.catalog_rows < 1) throw UsageError("invalid --catalog-rows: must be at least 1");
-    if (!o.time_scale.empty()) time_scale = parse_time_scale_arg(o.time_scale, "--time-scale");
-    if (!o.url.empty()) parse_url_arg(o.url, "--url");
-    auto src = choose_source(o);
-    scenarios::LoadOptions lo;
-    lo.params = params.values;
-    lo.samples_override = o.samples;
-    sc = scenarios::load_scenario(src, lo);
-    check_params_used(sc, params);
-    if (time_scale && !sc.demo_clock)
-      throw UsageError(fmt::format(
-          "--time-scale has no effect on scenario '{}': it does not run on the demo clock",
-          sc.name));
-    if (!o.json_path.empty()) load::check_writable(o.json_path);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const scenarios::ScenarioError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const std::runtime_error& e) {  // the report path
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitRunFailed;
+  if (!o.hard_cap.empty()) {
+    settings.hard_cap = parse_rate_arg(o.hard_cap, "--hard-cap");
+    params.values["hard_cap"] = o.hard_cap;  // files that name the cap read it
   }
+  if (!o.duration.empty()) settings.duration = parse_duration_arg(o.duration, "--duration");
+  if (!o.time_scale.empty()) time_scale = parse_time_scale_arg(o.time_scale, "--time-scale");
+  validate(common);
+  auto src = choose_source(o);
+  scenarios::LoadOptions lo;
+  lo.params = params.values;
+  lo.samples_override = o.samples;
+  scenarios::Scenario sc = scenarios::load_scenario(src, lo);
+  check_params_used(sc, params);
+  if (time_scale && !sc.demo_clock)
+    throw UsageError(fmt::format(
+        "--time-scale has no effect on scenario '{}': it does not run on the demo clock", sc.name));
 
   int stop_fd = install_stop_signals();
   std::vector<std::string> notes;
-  SessionTarget target;
-  try {
-    if (sc.demo_clock) rs.clock = resolve_demo_clock(o.url, time_scale, unix_now(), &notes);
-    target.open({o.url, o.data_dir, o.catalog_rows, rs.seed}, rs.clock ? &*rs.clock : nullptr);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitRunFailed;
-  }
-  rs.url = target.url();
-  rs.threads = o.threads;
-  rs.verbose = o.verbose;
-  rs.quiet = o.quiet;
-  rs.stop_fd = stop_fd;
+  if (sc.demo_clock)
+    settings.clock = jobs::resolve_demo_clock(common.url, time_scale, core::unix_now_s(), &notes);
+  jobs::TargetSession target;
+  if (common.url.empty()) announce_builtin_target(common.catalog_rows);
+  target.open(target_choice(common), settings.clock ? &*settings.clock : nullptr);
+
+  settings.url = target.url();
+  settings.seed = common.seed;
+  settings.threads = common.threads;
   fmt::print("Running {} ({}{}) -> {}{}\n", out_style.bold(sc.name), sc.source.path,
-             sc.source.builtin ? ", built in" : "", rs.url,
+             sc.source.builtin ? ", built in" : "", settings.url,
              target.builtin() ? " (built-in target)" : "");
   if (!sc.description.empty()) fmt::print("  {}\n", out_style.dim(sc.description));
   for (const auto& n : notes) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
-  RunOutcome outcome;
-  try {
-    outcome = run_scenario(sc, params.values, rs, stdout, out_style);
-  } catch (const scenarios::ScenarioError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  } catch (const load::StartError& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitRunFailed;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "{}: {}\n", cmd, e.what());
-    return kExitUsage;
-  }
+
+  if (o.verbose) settings.on_request = verbose_request_logger(sc);
+  jobs::TrafficJob job(sc, params.values, settings);
+  print_plan(stdout, sc, job.plan(), out_style);
+
+  LiveView live(stderr, common.quiet || o.verbose);
+  live.follow(job);
+  job.start();
+  wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
+  jobs::TrafficResult outcome = job.wait();
+  live.finish();
   target.close();
-  if (outcome.stopped) fmt::print("\n  {}\n", out_style.yellow("Stopped early: the summary covers what was sent."));
+
+  if (outcome.stopped)
+    fmt::print("\n  {}\n", out_style.yellow("Stopped early: the summary covers what was sent."));
   print_scenario_summary(stdout, outcome.report, outcome.thresholds, out_style);
-  if (!o.json_path.empty()) {
-    try {
-      load::write_json_atomic(o.json_path, outcome.report);
-      fmt::print("  report written to {}\n", o.json_path);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "{}: {}\n", cmd, e.what());
-      return kExitRunFailed;
-    }
+  if (!common.json_path.empty()) {
+    if (int code = write_report(cmd, common.json_path, outcome.report); code != kExitOk) return code;
   }
   std::fflush(stdout);
   if (!outcome.thresholds_passed()) {
@@ -247,44 +207,10 @@ int run_run(const RunOptions& o) {
   return kExitOk;
 }
 
-int run_scenarios(const ScenariosOptions& o) {
-  if (!o.show.empty()) {
-    auto src = scenarios::builtin_source(o.show);
-    if (!src) {
-      fmt::print(stderr, "trafficsim scenarios: no built-in named '{}' (see 'trafficsim "
-                         "scenarios')\n",
-                 o.show);
-      return kExitUsage;
-    }
-    fmt::print("{}", src->text);
-    return kExitOk;
-  }
-  auto list = scenarios::builtin_list();
-  if (o.json) {
-    json::array a;
-    for (const auto& b : list) {
-      const char* kind = b.kind == scenarios::BuiltinKind::mode       ? "mode"
-                         : b.kind == scenarios::BuiltinKind::scenario ? "scenario"
-                                                                      : "script";
-      a.push_back(json::object{{"name", b.name}, {"kind", kind}, {"description", b.description}});
-    }
-    fmt::print("{}\n", json::serialize(a));
-    return kExitOk;
-  }
-  Style st = Style::for_fd(fileno(stdout));
-  auto section = [&](scenarios::BuiltinKind kind, const char* title, const char* how) {
-    fmt::print("{}  {}\n", st.bold(title), st.dim(how));
-    for (const auto& b : list)
-      if (b.kind == kind) fmt::print("  {:<20} {}\n", b.name, b.description);
-    fmt::print("\n");
-  };
-  section(scenarios::BuiltinKind::mode, "Modes (seed 000)", "trafficsim run --mode NAME --rate 10");
-  section(scenarios::BuiltinKind::scenario, "Scenarios (seeds 001, 002)",
-          "trafficsim run --scenario NAME");
-  section(scenarios::BuiltinKind::script, "Demo scripts", "trafficsim play NAME");
-  fmt::print("Copy one to change it: trafficsim scenarios --show NAME > my.yaml; trafficsim run "
-             "-f my.yaml\n");
-  return kExitOk;
+}  // namespace
+
+int run_run(RunOptions& o) {
+  return guarded("trafficsim run", [&] { return run_checked(o); });
 }
 
 }  // namespace trafficsim::cli

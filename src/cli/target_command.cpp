@@ -15,6 +15,7 @@
 #include "cli/arguments.hpp"
 #include "cli/signals.hpp"
 #include "demo_service/target_service.hpp"
+#include "jobs/target_session.hpp"
 
 namespace trafficsim::cli {
 
@@ -40,11 +41,6 @@ std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text) {
   return {host, static_cast<uint16_t>(port)};
 }
 
-std::string default_data_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/trafficsim";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/trafficsim";
-  return fmt::format("/tmp/trafficsim-{}", getuid());
-}
 
 CLI::App* add_target_command(CLI::App& app, TargetCommandOptions& o) {
   auto* cmd = app.add_subcommand(
@@ -117,7 +113,7 @@ int run_target(const TargetCommandOptions& o) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitUsage;
   }
-  t.data_dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
+  t.data_dir = o.data_dir.empty() ? jobs::default_data_dir() : o.data_dir;
   t.catalog_rows = o.catalog_rows;
   t.access_log = o.access_log;
   t.api_key = o.api_key;

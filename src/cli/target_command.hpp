@@ -29,7 +29,5 @@ int run_target(const TargetCommandOptions& options);
 
 // "host:port", "[v6]:port", ":port" or "port" -> host and port; throws UsageError naming --listen.
 std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text);
-// The default data directory (see TargetCommandOptions::data_dir).
-std::string default_data_dir();
 
 }  // namespace trafficsim::cli

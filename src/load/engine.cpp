@@ -61,6 +61,10 @@ StreamSnapshot summarize(const std::string& name, const EndpointStats& interval,
   s.name = name;
   uint64_t done = interval.completed();
   s.interval_rps = interval_s > 0 ? static_cast<double>(done) / interval_s : 0;
+  s.interval_sent_rps = interval_s > 0 ? static_cast<double>(interval.requests) / interval_s : 0;
+  s.in_flight = cumulative.requests > cumulative.completed()
+                    ? cumulative.requests - cumulative.completed()
+                    : 0;
   s.interval_error_ratio =
       done ? static_cast<double>(interval.errors()) / static_cast<double>(done) : 0;
   s.interval_p50_us = interval.corrected.percentile(50);
@@ -255,6 +259,7 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
     }
     snap.total = summarize("total", interval_total, cumulative_total, snap.interval_s);
     for (const auto& s : snap.streams) snap.total.target_rps += s.target_rps;
+    snap.draining = snap.elapsed_s >= total_s || stopped_at != 0 || impl_->stopping.load();
     snap.saturated =
         plan_.model == LoadModel::open &&
         (snap.total.dropped > 0 || snap.total.lateness_p99_us > kSaturationLatenessP99Us);

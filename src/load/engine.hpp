@@ -23,8 +23,10 @@ class StartError : public std::runtime_error {
 
 struct StreamSnapshot {
   std::string name;
-  double interval_rps = 0;  // completed requests per second over the interval
-  double target_rps = 0;    // the profile's rate now (open model)
+  double interval_rps = 0;       // completed requests per second over the interval
+  double interval_sent_rps = 0;  // requests sent per second over the interval
+  double target_rps = 0;         // the profile's rate now (open model)
+  uint64_t in_flight = 0;        // sent and not yet completed
   double interval_error_ratio = 0;
   int64_t interval_p50_us = 0, interval_p95_us = 0, interval_p99_us = 0;  // corrected
   uint64_t requests = 0, errors = 0, dropped = 0;                         // cumulative
@@ -42,6 +44,7 @@ struct Snapshot {
   std::vector<StreamSnapshot> streams;
   StreamSnapshot total;
   bool saturated = false;  // the generator (or its connection cap) is the bottleneck
+  bool draining = false;   // issuing has ended; in-flight requests finish or time out
 };
 
 // A point of the bounded time series kept for the report.

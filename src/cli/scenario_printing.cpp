@@ -1,144 +1,16 @@
-#include "cli/scenario_runner.hpp"
+#include "cli/scenario_printing.hpp"
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "cli/arguments.hpp"
-#include "cli/progress.hpp"
 #include "cli/summary.hpp"
-#include "cli/target_command.hpp"
-#include "http/simple_get.hpp"
-#include "load/engine.hpp"
-#include "load/report.hpp"
-#include "scenarios/run_report.hpp"
-#include "demo_service/demo_clock.hpp"
-#include "demo_service/target_service.hpp"
 
 namespace trafficsim::cli {
 
 namespace json = boost::json;
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-SessionTarget::SessionTarget() = default;
-SessionTarget::~SessionTarget() { close(); }
-
-void SessionTarget::open(const TargetChoice& choice, const scenarios::DemoClockSpec* clock) {
-  if (!choice.url.empty()) {
-    url_ = choice.url;
-    while (url_.size() > 1 && url_.back() == '/') url_.pop_back();
-    return;
-  }
-  fmt::print("Starting the built-in target (catalog of {} rows; generated once, then reused)...\n",
-             format_count(static_cast<uint64_t>(choice.catalog_rows)));
-  std::fflush(stdout);
-  demo_service::TargetOptions t;
-  t.host = "127.0.0.1";
-  t.port = 0;
-  t.data_dir = choice.data_dir.empty() ? default_data_dir() : choice.data_dir;
-  t.catalog_rows = choice.catalog_rows;
-  t.access_log = "off";
-  t.seed = choice.seed;
-  if (clock) {
-    t.demo.enabled = true;
-    t.demo.mode = "blackfriday";
-    t.demo.start_unix_seconds = clock->start_unix;
-    t.demo.time_scale = clock->time_scale;
-    t.demo.duration_minutes = clock->duration_minutes;
-  }
-  try {
-    service_ = std::make_unique<demo_service::TargetService>(std::move(t));
-    service_->start();
-  } catch (const demo_service::TargetError& e) {
-    service_.reset();
-    throw std::runtime_error(fmt::format("cannot start the built-in target: {}", e.what()));
-  }
-  url_ = service_->url();
-}
-
-void SessionTarget::close() {
-  if (service_) {
-    service_->stop();
-    service_.reset();
-  }
-}
-
-scenarios::DemoClockSpec resolve_demo_clock(const std::string& url,
-                                            std::optional<double> time_scale, double now_unix,
-                                            std::vector<std::string>* notes) {
-  scenarios::DemoClockSpec clock;
-  try {
-    auto env = demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); },
-                                              now_unix);
-    clock.start_unix = env.start_unix_seconds;
-    clock.time_scale = env.time_scale;
-    clock.duration_minutes = env.duration_minutes;
-  } catch (const demo_service::ConfigError& e) {
-    throw UsageError(e.what());
-  }
-  if (time_scale) clock.time_scale = *time_scale;
-  if (url.empty()) return clock;
-  // A trafficsim target tells its clock at /health; adopting it makes both tell the same minute.
-  std::string error;
-  auto parsed = http::parse_url(url + "/health", &error);
-  if (!parsed || parsed->tls()) return clock;
-  auto r = http::simple_get(*parsed, std::chrono::seconds(3), &error);
-  if (!r || r->status != 200) {
-    notes->push_back(fmt::format("could not read {}/health ({}): using this run's own demo clock",
-                                 url, r ? fmt::format("status {}", r->status) : error));
-    return clock;
-  }
-  json::value v;
-  try {
-    v = json::parse(r->body);
-  } catch (const std::exception&) {
-    return clock;
-  }
-  const json::object* demo = nullptr;
-  if (v.is_object())
-    if (auto it = v.as_object().find("demo"); it != v.as_object().end() && it->value().is_object())
-      demo = &it->value().as_object();
-  if (!demo) {
-    notes->push_back("the target is not a trafficsim target (no demo clock in /health): using "
-                     "this run's own demo clock");
-    return clock;
-  }
-  auto num = [&](const char* k, double def) {
-    auto it = demo->find(k);
-    return it != demo->end() && it->value().is_number() ? it->value().to_number<double>() : def;
-  };
-  bool enabled = demo->contains("enabled") && demo->at("enabled").is_bool() &&
-                 demo->at("enabled").as_bool();
-  if (!enabled) {
-    notes->push_back("the target's demo mode is off (start it with DEMO_MODE=blackfriday): its "
-                     "recommendations will not degrade");
-    return clock;
-  }
-  scenarios::DemoClockSpec adopted{num("start_timestamp", clock.start_unix),
-                                   num("time_scale", clock.time_scale),
-                                   num("duration_minutes", clock.duration_minutes)};
-  if (time_scale && std::abs(*time_scale - adopted.time_scale) > 1e-9)
-    notes->push_back(fmt::format("--time-scale {:g} ignored: the target's clock runs at {:g}",
-                                 *time_scale, adopted.time_scale));
-  notes->push_back(fmt::format("adopted the target's demo clock: minute {:.1f}, time scale {:g}",
-                               scenarios::demo_minute(adopted, now_unix), adopted.time_scale));
-  return adopted;
-}
-
-bool RunOutcome::thresholds_passed() const {
-  for (const auto& t : thresholds)
-    if (!t.passed) return false;
-  return true;
-}
 
 namespace {
 
@@ -172,20 +44,8 @@ const char* outcome_color(std::string_view outcome) {
 
 }  // namespace
 
-RunOutcome run_scenario(const scenarios::Scenario& scenario,
-                        const std::map<std::string, std::string>& params, const RunSettings& s,
-                        std::FILE* out, const Style& style) {
-  scenarios::BuildOptions b;
-  b.url = s.url;
-  b.duration = s.duration;
-  b.seed = s.seed;
-  b.threads = s.threads > 0 ? s.threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  b.hard_cap = s.hard_cap;
-  b.clock = s.clock;
-  b.now_unix = unix_now();
-  load::Plan plan = scenarios::build_plan(scenario, b);
-
+void print_plan(std::FILE* out, const scenarios::Scenario& scenario, const load::Plan& plan,
+                const Style& style) {
   for (size_t i = 0; i < plan.streams.size(); ++i) {
     const auto& st = plan.streams[i];
     const auto& spec = scenario.streams[i];
@@ -203,59 +63,22 @@ RunOutcome run_scenario(const scenarios::Scenario& scenario,
   }
   for (const auto& n : plan.notes) fmt::print(out, "  {} {}\n", style.yellow("note:"), n);
   std::fflush(out);
+}
 
-  auto started_unix = unix_now();
-  if (s.verbose) {
-    // One line per finished request on stderr (stdio locks the stream per call: a debugging aid
-    // that costs throughput, never on by default).
-    Style err_style = Style::for_fd(fileno(stderr));
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::string> names;
-    for (const auto& st : plan.streams) names.push_back(st.name);
-    bool color = err_style.color();
-    plan.on_request = [t0, names, color](const load::RequestEvent& e) {
-      double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::string status = e.status ? std::to_string(e.status) : std::string(e.outcome);
-      std::string outcome(e.outcome);
-      if (color) outcome = fmt::format("\033[{}m{}\033[0m", outcome_color(e.outcome), outcome);
-      fmt::print(stderr, "[{:8.3f}s] {} #{} {} -> {} {} {}\n", t, names[e.stream], e.k,
-                 e.request_line, status, format_us(e.latency_us), outcome);
-    };
-  }
-
-  load::Engine engine(plan);
-  ProgressLine progress(stderr, s.quiet || s.verbose);
-  progress.set_prefix(s.progress_prefix);
-  if (plan.streams.size() > 1 || s.clock) {
-    auto clock = s.clock;
-    progress.set_suffix([clock, started_unix](const load::Snapshot& snap) {
-      std::string x;
-      if (snap.streams.size() > 1)
-        for (const auto& st : snap.streams)
-          x += fmt::format("  | {} {}/s {:.1f}%", st.name, format_rate(st.interval_rps),
-                           st.interval_error_ratio * 100);
-      if (clock)
-        x += fmt::format("  | demo minute {:.1f}",
-                         scenarios::demo_minute(*clock, started_unix + snap.elapsed_s));
-      return x;
-    });
-  }
-  load::RunResult result =
-      engine.run([&](const load::Snapshot& snap) { progress.update(snap); }, s.stop_fd);
-  progress.finish();
-
-  RunOutcome o;
-  o.stopped = result.stopped_early;
-  o.report = load::build_report(plan, result, TRAFFICSIM_VERSION);
-  o.thresholds = scenarios::evaluate_thresholds(scenario, o.report);
-  std::optional<json::object> stats;
-  if (s.clock)
-    // The demo minute when issuing ended (not after in-flight requests drained).
-    stats = scenarios::traffic_stats(plan, scenario, o.report, &*s.clock,
-                                     started_unix + result.duration_s);
-  scenarios::annotate_report(o.report, scenario, params, o.thresholds,
-                             s.clock ? &*s.clock : nullptr, stats ? &*stats : nullptr);
-  return o;
+std::function<void(const load::RequestEvent&)> verbose_request_logger(const scenarios::Scenario& scenario) {
+  Style err_style = Style::for_fd(fileno(stderr));
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> names;
+  for (const auto& st : scenario.streams) names.push_back(st.name);
+  bool color = err_style.color();
+  return [t0, names, color](const load::RequestEvent& e) {
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string status = e.status ? std::to_string(e.status) : std::string(e.outcome);
+    std::string outcome(e.outcome);
+    if (color) outcome = fmt::format("\033[{}m{}\033[0m", outcome_color(e.outcome), outcome);
+    fmt::print(stderr, "[{:8.3f}s] {} #{} {} -> {} {} {}\n", t, names[e.stream], e.k,
+               e.request_line, status, format_us(e.latency_us), outcome);
+  };
 }
 
 namespace {
@@ -401,6 +224,31 @@ void print_wrapped(std::FILE* out, const std::string& text, size_t width,
     i = j < text.size() && text[j] == ' ' ? j + 1 : j;
   }
   if (!line.empty()) flush();
+}
+
+std::vector<std::string> wrap_words(const std::string& text, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find(' ', i);
+    if (j == std::string::npos) j = text.size();
+    std::string word = text.substr(i, j - i);
+    i = j + 1;
+    if (word.empty()) continue;
+    while (word.size() > width) {  // a word longer than the column: cut it, marked
+      if (!line.empty()) lines.push_back(std::move(line)), line.clear();
+      lines.push_back(word.substr(0, width - 1) + "-");
+      word = word.substr(width - 1);
+    }
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
 }
 
 }  // namespace trafficsim::cli

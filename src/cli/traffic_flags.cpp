@@ -1,0 +1,129 @@
+#include "cli/traffic_flags.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <new>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "cli/arguments.hpp"
+#include "cli/terminal.hpp"
+#include "jobs/target_session.hpp"
+#include "load/engine.hpp"
+#include "load/report.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace trafficsim::cli {
+
+void add_traffic_flags(CLI::App* cmd, TrafficFlags& o, const std::string& json_help) {
+  cmd->add_option("--url", o.url,
+                  "Target base URL, e.g. http://127.0.0.1:8000 (default: the built-in target, "
+                  "in-process)");
+  cmd->add_option("--json", o.json_path, json_help);
+  cmd->add_option("--seed", o.seed_text, "Random seed (default: random; recorded in the report)");
+  cmd->add_option("-t,--threads", o.threads, "Worker threads (default: number of cores)");
+  cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
+  cmd->add_flag("--no-color", o.no_color, "No colours");
+  cmd->add_option("--data-dir", o.data_dir,
+                  "Built-in target: catalog directory (default ~/.cache/trafficsim)");
+  cmd->add_option("--catalog-rows", o.catalog_rows,
+                  "Built-in target: catalog rows (default 500000)");
+}
+
+void validate(TrafficFlags& o) {
+  o.seed = parse_seed_arg(o.seed_text, "--seed");
+  if (o.threads < 0) throw UsageError("invalid -t/--threads: must be at least 1");
+  if (o.catalog_rows < 1) throw UsageError("invalid --catalog-rows: must be at least 1");
+  if (!o.url.empty()) parse_url_arg(o.url, "--url");
+  if (!o.json_path.empty()) load::check_writable(o.json_path);
+}
+
+jobs::TargetChoice target_choice(const TrafficFlags& o) {
+  return {o.url, o.data_dir, o.catalog_rows, o.seed};
+}
+
+void announce_builtin_target(int64_t catalog_rows) {
+  fmt::print("Starting the built-in target (catalog of {} rows; generated once, then reused)...\n",
+             format_count(static_cast<uint64_t>(catalog_rows)));
+  std::fflush(stdout);
+}
+
+int exit_code_for(const char* command, std::exception_ptr error) {
+  auto fail = [&](int code, const char* what) {
+    fmt::print(stderr, "{}: {}\n", command, what);
+    return code;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const UsageError& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const scenarios::ScenarioError& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const jobs::ClockConfigError& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const std::invalid_argument& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const load::StartError& e) {
+    return fail(kExitRunFailed, e.what());
+  } catch (const jobs::TargetStartError& e) {
+    return fail(kExitRunFailed, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(kExitRunFailed, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(kExitRunFailed, e.what());
+  } catch (...) {
+    return fail(kExitRunFailed, "unknown error");
+  }
+}
+
+int guarded(const char* command, const std::function<int()>& fn) {
+  try {
+    return fn();
+  } catch (...) {
+    return exit_code_for(command, std::current_exception());
+  }
+}
+
+void wait_or_stop(int done_fd, int stop_fd, const std::function<void()>& stop) {
+  bool stopped = false;
+  for (;;) {
+    pollfd fds[2] = {{done_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    int n = ::poll(fds, stopped || stop_fd < 0 ? 1 : 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents & POLLIN) return;
+    if (!stopped && (fds[1].revents & POLLIN)) {
+      stopped = true;
+      stop();
+    }
+  }
+}
+
+int write_report(const char* command, const std::string& path, const boost::json::object& report) {
+  try {
+    load::write_json_atomic(path, report);
+    fmt::print("  report written to {}\n", path);
+    return kExitOk;
+  } catch (const std::exception& first) {
+    // The run's figures exist only in memory now: try once more, then put them on stdout.
+    try {
+      load::write_json_atomic(path, report);
+      fmt::print("  report written to {} (second attempt)\n", path);
+      return kExitOk;
+    } catch (const std::exception&) {
+    }
+    fmt::print(stderr, "{}: {}; the report follows on stdout instead\n", command, first.what());
+    std::fflush(stderr);
+    fmt::print("{}\n", boost::json::serialize(report));
+    std::fflush(stdout);
+    return kExitRunFailed;
+  }
+}
+
+}  // namespace trafficsim::cli

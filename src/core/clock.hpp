@@ -1,0 +1,22 @@
+#pragma once
+// The one time vocabulary: a monotonic "now" for intervals, deadlines and schedules, a Unix
+// "now" for wall-clock stamps and the demo clock, and RFC 3339 formatting for reports, logs and
+// APIs. Everything in src/ that reads a clock or prints a timestamp goes through here.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace trafficsim::core {
+
+// CLOCK_MONOTONIC in nanoseconds: never jumps, unrelated to wall time. Async-signal-safe.
+int64_t monotonic_now_ns();
+
+// Wall-clock seconds since the Unix epoch (system_clock), with the sub-second fraction.
+double unix_now_s();
+
+// RFC 3339 in UTC with `fraction_digits` (0..9, clamped) digits after the seconds:
+// "2026-12-01T17:31:56.123Z". The fraction is truncated, never rounded up into the next second.
+std::string format_rfc3339(std::chrono::system_clock::time_point t, int fraction_digits = 3);
+std::string format_rfc3339(double unix_seconds, int fraction_digits = 3);
+
+}  // namespace trafficsim::core

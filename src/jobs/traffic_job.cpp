@@ -1,0 +1,217 @@
+#include "jobs/traffic_job.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "load/report.hpp"
+#include "scenarios/run_report.hpp"
+
+#ifndef TRAFFICSIM_VERSION
+#define TRAFFICSIM_VERSION "dev"
+#endif
+
+namespace trafficsim::jobs {
+
+const char* to_string(JobState state) {
+  switch (state) {
+    case JobState::created:
+      return "created";
+    case JobState::running:
+      return "running";
+    case JobState::finished:
+      return "finished";
+    case JobState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+bool TrafficResult::thresholds_passed() const {
+  return std::all_of(thresholds.begin(), thresholds.end(),
+                     [](const scenarios::ThresholdResult& t) { return t.passed; });
+}
+
+namespace {
+
+// An eventfd that becomes (and stays) readable once signalled.
+class Flag {
+ public:
+  Flag() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::runtime_error("eventfd failed");
+  }
+  ~Flag() { ::close(fd_); }
+  Flag(const Flag&) = delete;
+  Flag& operator=(const Flag&) = delete;
+  void raise() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(fd_, &one, sizeof one);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+struct TrafficJob::Impl {
+  scenarios::Scenario scenario;
+  std::map<std::string, std::string> params;
+  TrafficJobSettings settings;
+  load::Plan plan;
+
+  Flag stop_flag, done_flag;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> ran{false};
+  std::atomic<JobState> state{JobState::created};
+
+  mutable std::mutex mu;  // guards subscribers, latest, result, error (control paths only)
+  std::vector<std::pair<uint64_t, Subscriber>> subscribers;
+  uint64_t next_id = 1;
+  std::optional<TrafficSnapshot> latest;
+  std::optional<TrafficResult> result;
+  std::exception_ptr error;
+  std::thread thread;
+
+  void publish(const TrafficSnapshot& snap) {
+    std::vector<Subscriber> fns;
+    {
+      std::lock_guard lock(mu);
+      latest = snap;
+      fns.reserve(subscribers.size());
+      for (const auto& [id, fn] : subscribers) fns.push_back(fn);
+    }
+    for (const auto& fn : fns) fn(snap);
+  }
+
+  TrafficResult execute() {
+    const double started_unix = core::unix_now_s();
+    load::Engine engine(plan);
+    const auto clock = settings.clock;
+    load::RunResult run = engine.run(
+        [&](const load::Snapshot& s) {
+          TrafficSnapshot snap{s, std::nullopt};
+          if (clock) snap.demo_minute = scenarios::demo_minute(*clock, started_unix + s.elapsed_s);
+          publish(snap);
+        },
+        stop_flag.fd());
+    TrafficResult r;
+    r.stopped = run.stopped_early;
+    r.report = load::build_report(plan, run, TRAFFICSIM_VERSION);
+    r.thresholds = scenarios::evaluate_thresholds(scenario, r.report);
+    std::optional<boost::json::object> stats;
+    if (clock)
+      // The demo minute when issuing ended (not after in-flight requests drained).
+      stats = scenarios::traffic_stats(plan, scenario, r.report, &*clock,
+                                       started_unix + run.duration_s);
+    scenarios::annotate_report(r.report, scenario, params, r.thresholds,
+                               clock ? &*clock : nullptr, stats ? &*stats : nullptr);
+    return r;
+  }
+
+  // The body of run(), on whichever thread runs it: records the outcome and signals the end.
+  void run_to_end() {
+    state = JobState::running;
+    try {
+      TrafficResult r = execute();
+      std::lock_guard lock(mu);
+      result = std::move(r);
+      state = JobState::finished;
+    } catch (...) {
+      std::lock_guard lock(mu);
+      error = std::current_exception();
+      state = JobState::failed;
+    }
+    done_flag.raise();
+  }
+
+  TrafficResult take_result() {
+    std::lock_guard lock(mu);
+    if (error) std::rethrow_exception(error);
+    return *result;
+  }
+};
+
+TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::string> params,
+                       TrafficJobSettings settings)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->scenario = std::move(scenario);
+  impl_->params = std::move(params);
+  impl_->settings = std::move(settings);
+  const auto& s = impl_->settings;
+  scenarios::BuildOptions b;
+  b.url = s.url;
+  b.duration = s.duration;
+  b.seed = s.seed;
+  b.threads =
+      s.threads > 0 ? s.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  b.hard_cap = s.hard_cap;
+  b.clock = s.clock;
+  b.now_unix = core::unix_now_s();
+  impl_->plan = scenarios::build_plan(impl_->scenario, b);
+  impl_->plan.on_request = s.on_request;
+}
+
+TrafficJob::~TrafficJob() {
+  if (impl_->thread.joinable()) {
+    stop();
+    impl_->thread.join();
+  }
+}
+
+const scenarios::Scenario& TrafficJob::scenario() const { return impl_->scenario; }
+const load::Plan& TrafficJob::plan() const { return impl_->plan; }
+const TrafficJobSettings& TrafficJob::settings() const { return impl_->settings; }
+
+uint64_t TrafficJob::subscribe(Subscriber fn) {
+  std::lock_guard lock(impl_->mu);
+  uint64_t id = impl_->next_id++;
+  impl_->subscribers.emplace_back(id, std::move(fn));
+  return id;
+}
+
+void TrafficJob::unsubscribe(uint64_t id) {
+  std::lock_guard lock(impl_->mu);
+  std::erase_if(impl_->subscribers, [id](const auto& p) { return p.first == id; });
+}
+
+TrafficResult TrafficJob::run() {
+  if (impl_->ran.exchange(true)) throw std::logic_error("a traffic job runs once");
+  impl_->run_to_end();
+  return impl_->take_result();
+}
+
+void TrafficJob::start() {
+  if (impl_->ran.exchange(true)) throw std::logic_error("a traffic job runs once");
+  impl_->state = JobState::running;
+  impl_->thread = std::thread([this] { impl_->run_to_end(); });
+}
+
+TrafficResult TrafficJob::wait() {
+  if (impl_->thread.joinable()) impl_->thread.join();
+  return impl_->take_result();
+}
+
+int TrafficJob::done_fd() const { return impl_->done_flag.fd(); }
+
+void TrafficJob::stop() {
+  if (!impl_->stop_requested.exchange(true)) impl_->stop_flag.raise();
+}
+
+JobState TrafficJob::state() const { return impl_->state.load(); }
+
+std::optional<TrafficSnapshot> TrafficJob::latest() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->latest;
+}
+
+}  // namespace trafficsim::jobs

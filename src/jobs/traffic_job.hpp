@@ -1,0 +1,96 @@
+#pragma once
+// A traffic job: one scenario run against one target, with no printing. It builds the plan,
+// runs the load engine, publishes a snapshot every 500 ms to its subscribers, stops on request,
+// and hands back the final report with thresholds evaluated (and, on the demo clock, the seed's
+// traffic_stats). `trafficsim run` and `play` print what it publishes; the control plane drives
+// the very same object.
+//
+// Threads: run() executes on the calling thread, start() on a thread of the job's own.
+// Subscribers are called on that thread, one at a time, in subscription order; subscribe and
+// unsubscribe from any thread. stop(), state() and latest() are thread-safe.
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "load/engine.hpp"
+#include "load/plan.hpp"
+#include "scenarios/scenario.hpp"
+#include "scenarios/thresholds.hpp"
+
+namespace trafficsim::jobs {
+
+struct TrafficJobSettings {
+  std::string url;  // the target's base URL (a TargetSession resolves the built-in one)
+  std::optional<std::chrono::nanoseconds> duration;  // default: the scenario's
+  uint64_t seed = 1;
+  int threads = 0;  // 0: one per core
+  std::optional<double> hard_cap;
+  std::optional<scenarios::DemoClockSpec> clock;  // scenarios on the Black Friday demo clock
+  // Called on a worker thread for every finished request (--verbose); costs throughput.
+  std::function<void(const load::RequestEvent&)> on_request;
+};
+
+// What a job publishes every 500 ms.
+struct TrafficSnapshot {
+  load::Snapshot engine;
+  std::optional<double> demo_minute;  // on the demo clock
+};
+
+struct TrafficResult {
+  boost::json::object report;  // load::build_report, annotated with the scenario and thresholds
+  std::vector<scenarios::ThresholdResult> thresholds;
+  bool stopped = false;  // stop() before the plan ended
+  bool thresholds_passed() const;
+};
+
+enum class JobState { created, running, finished, failed };
+const char* to_string(JobState state);
+
+class TrafficJob {
+ public:
+  // Builds the plan at once: throws scenarios::ScenarioError when the scenario cannot be bound
+  // to these settings.
+  TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::string> params,
+             TrafficJobSettings settings);
+  ~TrafficJob();  // stops a started job and joins its thread
+  TrafficJob(const TrafficJob&) = delete;
+  TrafficJob& operator=(const TrafficJob&) = delete;
+
+  const scenarios::Scenario& scenario() const;
+  const load::Plan& plan() const;  // as built (hard caps applied, notes)
+  const TrafficJobSettings& settings() const;
+
+  using Subscriber = std::function<void(const TrafficSnapshot&)>;
+  uint64_t subscribe(Subscriber fn);
+  void unsubscribe(uint64_t id);
+
+  // Runs to the end on the calling thread. Throws load::StartError (the target cannot be
+  // reached, file limits) and std::invalid_argument (an invalid mix); once only.
+  TrafficResult run();
+  // Runs on the job's own thread; wait() for the result.
+  void start();
+  // Blocks until a started job ends; returns its result or rethrows what its run threw.
+  TrafficResult wait();
+  // Readable (POLLIN) once the job has ended: for callers that also wait on other fds.
+  int done_fd() const;
+
+  // Issuing ends at once; in-flight requests finish or time out; the result is complete.
+  // Idempotent; before run() it makes run() return at once with an empty result.
+  void stop();
+
+  JobState state() const;
+  std::optional<TrafficSnapshot> latest() const;  // the last published snapshot
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trafficsim::jobs
