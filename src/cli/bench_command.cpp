@@ -38,7 +38,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--segment", o.segment,
                   "Run only segment i of n (arrivals k with k mod n = i), e.g. 0/4");
   cmd->add_option("--json", o.json_path, "Write the JSON report here (atomically)");
-  cmd->add_option("--seed", o.seed, "Random seed (default: random; recorded in the report)");
+  cmd->add_option("--seed", o.seed, "Random seed (default: derived from the plan, the same on every segment; recorded in the report)");
   cmd->add_flag("--poisson", o.poisson, "Open model: Poisson arrivals instead of uniform spacing");
   cmd->add_option("--backlog", o.backlog,
                   "Open model: arrivals that may wait for a connection before being dropped "
@@ -88,7 +88,7 @@ load::Plan build_plan(const BenchOptions& o) {
     s.hard_cap = load::HardCap{cap, cap};
   }
   if (!o.segment.empty()) plan.segment = parse_segment_arg(o.segment, "--segment");
-  plan.seed = parse_seed_arg(o.seed, "--seed");
+  if (!o.seed.empty()) plan.seed = parse_seed_arg(o.seed, "--seed");
   load::RequestTemplate t;
   t.method = parse_method_arg(o.method);
   t.target = s.url.target;
@@ -101,6 +101,12 @@ load::Plan build_plan(const BenchOptions& o) {
   plan.tls.ca_file = o.cacert;
   plan.streams.push_back(std::move(s));
   plan.apply_hard_caps();
+  if (o.seed.empty()) {
+    // Derived from the plan itself, so the same command on n machines (--segment i/n, one
+    // Kubernetes Indexed Job) draws the same arrivals, partitions exactly and merges.
+    plan.seed = 0;
+    plan.seed = std::stoull(plan.hash(), nullptr, 16);
+  }
   return plan;
 }
 

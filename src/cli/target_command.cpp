@@ -100,6 +100,14 @@ int run_target(const TargetCommandOptions& o) {
     t.checkout_timeout = ms(o.checkout_timeout, "--checkout-timeout");
     t.recommendations_timeout = ms(o.recommendations_timeout, "--recommendations-timeout");
     if (!o.catalog_url.empty()) parse_url_arg(o.catalog_url, "--catalog-url");
+    // An empty key would silently turn authentication off: that must be said, not implied.
+    if (o.api_key && o.api_key->empty())
+      throw UsageError("invalid --api-key '': an empty key would turn authentication off (give a "
+                       "key, or leave the flag out)");
+    if (!o.api_key)
+      if (const char* k = std::getenv("TRAFFICSIM_API_KEY"); k && !*k)
+        throw UsageError("invalid TRAFFICSIM_API_KEY: it is set but empty, which would turn "
+                         "authentication off (give a key, or unset it)");
   } catch (const UsageError& e) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitUsage;
@@ -116,9 +124,11 @@ int run_target(const TargetCommandOptions& o) {
   t.data_dir = o.data_dir.empty() ? jobs::default_data_dir() : o.data_dir;
   t.catalog_rows = o.catalog_rows;
   t.access_log = o.access_log;
-  t.api_key = o.api_key;
-  if (t.api_key.empty())
-    if (const char* k = std::getenv("TRAFFICSIM_API_KEY")) t.api_key = k;
+  if (o.api_key) {
+    t.api_key = *o.api_key;
+  } else if (const char* k = std::getenv("TRAFFICSIM_API_KEY")) {
+    t.api_key = k;
+  }
   t.catalog_url = o.catalog_url;
   t.threads = o.threads;
   t.scan_threads = o.scan_threads;

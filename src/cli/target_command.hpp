@@ -1,5 +1,6 @@
 #pragma once
 // `trafficsim target`: the demo target service in the foreground until Ctrl+C / SIGTERM.
+#include <optional>
 #include <string>
 
 namespace CLI {
@@ -13,7 +14,7 @@ struct TargetCommandOptions {
   std::string data_dir;  // empty: $XDG_CACHE_HOME/trafficsim, ~/.cache/trafficsim or /tmp
   long long catalog_rows = 500'000;
   std::string access_log = "-";
-  std::string api_key;      // also TRAFFICSIM_API_KEY
+  std::optional<std::string> api_key;  // also TRAFFICSIM_API_KEY; given but empty: refused
   std::string catalog_url;  // what checkout calls; empty: itself
   int threads = 0;
   int scan_threads = 0;

@@ -299,8 +299,24 @@ void check_writable(const std::string& path) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));
+  // Creating an empty file succeeds on a full filesystem: reserve room for a report too, so a
+  // full disk (or a file-size limit) is found before the run, not after it.
+  constexpr off_t kReserveBytes = 1 << 20;
+  int err = ::posix_fallocate(fd, 0, kReserveBytes);
+  if (err == EOPNOTSUPP || err == EINVAL) {  // no fallocate here: write the bytes instead
+    static const char zeros[64 << 10] = {};
+    err = 0;
+    for (off_t done = 0; done < kReserveBytes && err == 0;) {
+      ssize_t n = ::write(fd, zeros, sizeof zeros);
+      if (n < 0 && errno != EINTR) err = errno;
+      if (n > 0) done += n;
+    }
+  }
   ::close(fd);
   ::unlink(tmp.c_str());
+  if (err != 0)
+    throw std::runtime_error(fmt::format("cannot write report '{}': {} (no room for a 1 MiB report)",
+                                         path, strerror(err)));
 }
 
 void write_json_atomic(const std::string& path, const json::value& value) {

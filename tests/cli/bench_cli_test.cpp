@@ -327,16 +327,33 @@ TEST_F(BenchCliTest, ConnectionsAboveTheHardFileLimitFailWithWhatIsPossible) {
 TEST_F(BenchCliTest, UnwritableReportPathFailsBeforeTheRun) {
   // A 30 s plan: a check made only after the run would hit the 10 s deadline.
   const std::string report = "/nonexistent-dir/r.json";
-  auto started = Clock::now();
   ProcessResult r =
       trafficsim({"bench", refused_url(), "-R", "10", "-d", "30s", "--json", report}, 10s);
-  auto took = Clock::now() - started;
   EXPECT_EQ(r.exit_code, 1) << describe(r);
-  EXPECT_LT(took, 3s) << "the report path must be checked before the run";
   auto lines = problem_lines(r.err);
   ASSERT_EQ(lines.size(), 1u) << describe(r);
   EXPECT_NE(lines[0].find(report), std::string::npos) << lines[0];
-  EXPECT_EQ(r.out.find("Running"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.out.find("Running"), std::string::npos) << "checked before the run\n" << describe(r);
+}
+
+// Creating an empty file works on a full filesystem; the check reserves room for the report, so
+// a full disk (here: a file-size limit, as a full disk behaves) is found before the run.
+TEST_F(BenchCliTest, AReportPathOnAFullFilesystemFailsBeforeTheRun) {
+  const std::string report = path("r.json");
+  std::vector<std::string> argv = {"prlimit", "--fsize=65536", kBinary, "bench", refused_url(),
+                                   "-R", "10", "-d", "30s", "--json", report};
+  ProcessResult r = trafficsim::testing::run_process(argv, 20s);
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("cannot write report '" + report + "'"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.out.find("Running"), std::string::npos) << "checked before the run\n" << describe(r);
+  EXPECT_FALSE(fs::exists(report + ".tmp-check"));
+  // run and play check the same way.
+  std::vector<std::string> run = {"prlimit", "--fsize=65536", kBinary, "run", "--url",
+                                  refused_url(), "--duration", "30s", "--json", report};
+  ProcessResult rr = trafficsim::testing::run_process(run, 20s);
+  EXPECT_EQ(rr.exit_code, 1) << describe(rr);
+  EXPECT_NE(rr.err.find("cannot write report"), std::string::npos) << describe(rr);
+  EXPECT_EQ(rr.out.find("Running"), std::string::npos) << describe(rr);
 }
 
 // Disabled: shows a bug. check_writable() (src/load/report.cpp) only creates a file *beside*
@@ -554,6 +571,33 @@ TEST_F(MergeCliTest, SegmentsSplitThePlanAndMergeIntoTheWhole) {
   ProcessResult again = merge({merged, seg_[0]});
   expect_refused(again);
   EXPECT_NE(again.err.find(merged), std::string::npos) << describe(again);
+}
+
+// The Kubernetes Indexed Job case: every pod runs the same command line, without --seed. The
+// default seed is derived from the plan, so the segments partition one plan and merge.
+TEST_F(MergeCliTest, SegmentsOfOneCommandLineWithoutASeedMerge) {
+  std::string seg[3], hash;
+  uint64_t seed = 0;
+  for (int i = 0; i < 3; ++i) {
+    seg[i] = path("noseed" + std::to_string(i) + ".json");
+    ProcessResult r = trafficsim({"bench", nginx().url(), "-R", "300", "-d", "1s", "--segment",
+                                  std::to_string(i) + "/3", "-q", "--json", seg[i]});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    json::object rep = load_report(seg[i]);
+    std::string h(rep.at("meta").at("plan_hash").as_string());
+    uint64_t s = count(rep.at("meta").at("seed"));
+    if (i == 0) hash = h, seed = s;
+    EXPECT_EQ(h, hash);
+    EXPECT_EQ(s, seed) << "the default seed is the same on every segment";
+  }
+  ProcessResult m = merge({seg[0], seg[1], seg[2]}, path("noseed.json"));
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(count(load_report(path("noseed.json")).at("requests")), 300u);
+  // --seed still overrides, and a different plan draws a different default.
+  ProcessResult other = trafficsim({"bench", nginx().url(), "-R", "301", "-d", "1s", "--segment",
+                                    "0/3", "-q", "--json", path("other.json")});
+  ASSERT_EQ(other.exit_code, 0) << describe(other);
+  EXPECT_NE(count(load_report(path("other.json")).at("meta").at("seed")), seed);
 }
 
 TEST_F(MergeCliTest, MergeRefusesAMissingSegment) {

@@ -475,6 +475,11 @@ TEST_F(RunCliTest, PlaysTheDemoVideoScriptWithNarrationAndAPhaseTable) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   // Narration comes before its phase's stream line.
   EXPECT_LT(r.out.find("Token bloat"), r.out.find("HACKATHON_TRAFFIC_TOKEN_BLOAT"));
+  // The final table wraps long titles at words: every title's words are there, none cut ("~").
+  std::string table = r.out.substr(r.out.find("— phases"));
+  EXPECT_EQ(table.find('~'), std::string::npos) << table;
+  for (const char* word : {"Step 2: Trigger the latency monitor", "(0:30-1:30)"})
+    EXPECT_NE(table.find(word), std::string::npos) << word << "\n" << table;
   auto rep = read_json(report);
   const auto& phases = rep.at("phases").as_array();
   ASSERT_EQ(phases.size(), 5u);

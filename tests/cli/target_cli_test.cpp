@@ -107,6 +107,9 @@ TEST_F(TargetCliTest, BadFlagsAndEnvironmentExitTwoNamingTheField) {
       {{"env", "DEMO_TIME_SCALE=fast", kBinary, "target"}, "DEMO_TIME_SCALE"},
       {{"env", "DEMO_MODE=cybermonday", kBinary, "target"}, "DEMO_MODE"},
       {{"env", "DEMO_START_TIMESTAMP=yesterday", kBinary, "target"}, "DEMO_START_TIMESTAMP"},
+      // An empty key would turn authentication off without a word.
+      {{kBinary, "target", "--api-key", ""}, "invalid --api-key '': an empty key would turn"},
+      {{"env", "TRAFFICSIM_API_KEY=", kBinary, "target"}, "TRAFFICSIM_API_KEY"},
   };
   for (const auto& c : cases) {
     auto r = trafficsim::testing::run_process(c.argv, 10s);
