@@ -35,18 +35,19 @@ TEST(ProcessHelperTest, CapturesLargeOutputOnBothPipes) {
 
 TEST(ProcessHelperTest, KillsAChildThatOutlivesTheDeadline) {
   auto start = Clock::now();
-  ts::ProcessResult r = ts::run_process({"sh", "-c", "echo started; exec sleep 30"}, 300ms);
+  ts::ProcessResult r = ts::run_process({"sh", "-c", "echo started; exec sleep 60"}, 300ms);
   EXPECT_EQ(r.exit_code, -1);
   EXPECT_EQ(r.out, "started\n");
-  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_LT(Clock::now() - start, 30s);  // killed, not waited for
 }
 
 TEST(ProcessHelperTest, AGrandchildHoldingThePipeDoesNotHoldUpTheResult) {
   auto start = Clock::now();
-  ts::ProcessResult r = ts::run_process({"sh", "-c", "sleep 3 & echo done"}, 10s);
+  ts::ProcessResult r = ts::run_process({"sh", "-c", "sleep 60 & echo done"}, 120s);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "done\n");
-  EXPECT_LT(Clock::now() - start, 2s);
+  // Far below the grandchild's 60 s: the result did not wait for it (no tight timing).
+  EXPECT_LT(Clock::now() - start, 30s);
 }
 
 TEST(ProcessHelperTest, ReportsSignalsAndExecFailures) {
@@ -72,10 +73,10 @@ TEST(ProcessHelperTest, BackgroundProcessSignalsAndWaits) {
 }
 
 TEST(ProcessHelperTest, BackgroundProcessWaitKillsAtTheDeadline) {
-  ts::BackgroundProcess p({"sleep", "30"});
+  ts::BackgroundProcess p({"sleep", "60"});
   auto start = Clock::now();
   EXPECT_EQ(p.wait(200ms).exit_code, -1);
-  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_LT(Clock::now() - start, 30s);  // killed, not waited for
 }
 
 TEST(ProcessHelperTest, BackgroundProcessDestructorKillsAndRemovesFiles) {
@@ -94,8 +95,8 @@ TEST(ProcessHelperTest, BackgroundProcessDestructorKillsAndRemovesFiles) {
 TEST(ProcessHelperTest, WaitForOutputGivesUpWhenTheChildExits) {
   ts::BackgroundProcess p({"sh", "-c", "echo bye"});
   auto start = Clock::now();
-  EXPECT_FALSE(p.wait_for_stdout("never", 5s));
-  EXPECT_LT(Clock::now() - start, 4s);
+  EXPECT_FALSE(p.wait_for_stdout("never", 60s));
+  EXPECT_LT(Clock::now() - start, 30s);  // gave up when the child exited, not at the deadline
   EXPECT_EQ(p.wait(5s).exit_code, 0);
 }
 

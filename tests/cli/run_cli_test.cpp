@@ -163,7 +163,9 @@ TEST_F(RunCliTest, LatencyInjectionDelaysAboutThirtyPercentByTwoToFiveSeconds) {
     double ms = num(l.at("latency_ms"));
     if (ms >= 2000) {
       ++delayed;
-      EXPECT_LT(ms, 5000 + 500 + 1000);  // fault delay + model latency + slack
+      // At most the 5 s delay plus the model latency, with generous slack for a busy machine:
+      // this separates "2-5 s" from a doubled or unbounded delay, not fast from slow.
+      EXPECT_LT(ms, 5000 + 500 + 4000);
     }
   }
   ASSERT_EQ(total, 600u);
