@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/duration.hpp"
+#include "core/status_list.hpp"
 
 namespace trafficsim::cli {
 
@@ -113,23 +114,15 @@ std::string parse_body_arg(const std::string& text) {
 }
 
 std::vector<int> parse_statuses_arg(const std::string& text, const std::string& flag) {
-  std::vector<int> out;
-  if (text.empty()) return out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string item =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    int v = 0;
-    auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-    if (item.empty() || ec != std::errc() || p != item.data() + item.size() || v < 100 || v > 599)
-      throw UsageError(
-          fmt::format("invalid {} '{}': expected status codes such as 200,201", flag, text));
-    out.push_back(v);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
+  if (text.empty()) return {};
+  std::string bad;
+  auto statuses = core::parse_status_list(text, &bad);
+  if (!statuses)
+    throw UsageError(fmt::format(
+        "invalid {} '{}': '{}' is not a status, a range or a class (e.g. 200,201 or 200-499 or "
+        "2xx)",
+        flag, text, bad));
+  return *statuses;
 }
 
 }  // namespace trafficsim::cli

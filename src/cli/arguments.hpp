@@ -37,7 +37,7 @@ std::string parse_body_arg(const std::string& text);
 uint64_t parse_seed_arg(const std::string& text, const std::string& flag);
 // A demo-clock time scale: > 0 and <= 3600.
 double parse_time_scale_arg(const std::string& text, const std::string& flag);
-// "200,201,404" -> statuses; empty -> empty.
+// "200,201,404", "200-499", "2xx" (core/status_list.hpp) -> statuses; empty -> empty.
 std::vector<int> parse_statuses_arg(const std::string& text, const std::string& flag);
 
 }  // namespace trafficsim::cli

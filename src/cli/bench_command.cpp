@@ -48,7 +48,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--hard-cap", o.hard_cap,
                   "Never start more than this rate (token bucket, burst = one second's worth)");
   cmd->add_option("--expect", o.expect,
-                  "Statuses that count as success, e.g. 200,204 (default: any status below 400)");
+                  "Statuses that count as success: 200,204 or 200-499 or 2xx (default: any status below 400)");
   cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
   cmd->add_flag("--no-color", o.no_color, "No colours in the summary");
   return cmd;

@@ -293,6 +293,8 @@ INSTANTIATE_TEST_SUITE_P(
                      {"--connections", "0"}},
         BadInputCase{"TimeoutZero", {kBadInputUrl, "-d", "1s", "--timeout", "0s"},
                      {"--timeout", "0s"}},
+        BadInputCase{"ExpectNotAStatus", {kBadInputUrl, "-d", "1s", "--expect", "200,7xx"},
+                     {"--expect", "'7xx' is not a status"}},
         BadInputCase{"UnknownFlag", {kBadInputUrl, "-d", "1s", "--no-such-flag"},
                      {"--no-such-flag"}}),
     [](const ::testing::TestParamInfo<BadInputCase>& info) { return std::string(info.param.name); });
@@ -722,6 +724,25 @@ TEST_F(BenchTlsTest, InsecureSkipsVerification) {
   EXPECT_EQ(count(rep.at("requests")), 50u);
   EXPECT_EQ(count(rep.at("responses").at("200")), 50u) << json::serialize(rep.at("responses"));
   EXPECT_EQ(count(rep.at("errors").at("connect")), 0u);
+}
+
+// --expect takes the scenario files' grammar: statuses, ranges and classes.
+TEST_F(BenchNginxTest, ExpectAcceptsRangesAndClassesAsScenarioFilesDo) {
+  for (const char* expect : {"4xx", "400-499", "200,404"}) {
+    const std::string report = path(std::string("expect-") + expect + ".json");
+    ProcessResult r = trafficsim({"bench", nginx().url() + "no-such-page", "-R", "20", "-d", "1s",
+                                  "--expect", expect, "-q", "--json", report});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    json::object rep = load_report(report);
+    EXPECT_EQ(count(rep.at("responses").at("404")), 20u) << expect;
+    EXPECT_EQ(count(rep.at("errors").at("status")), 0u) << expect << ": a 404 is expected";
+  }
+  const std::string report = path("expect-2xx.json");
+  ASSERT_EQ(trafficsim({"bench", nginx().url() + "no-such-page", "-R", "20", "-d", "1s",
+                        "--expect", "2xx", "-q", "--json", report})
+                .exit_code,
+            0);
+  EXPECT_EQ(count(load_report(report).at("errors").at("status")), 20u);
 }
 
 // ---------------------------------------------------------------------------------------------
