@@ -6,7 +6,8 @@ core 0, the generator pinned to core 1, medians over --repeats runs. CPU time of
 user + system time of its process (from wait4's rusage). Subcommands:
 
   efficiency  closed model, 64 connections, 1 thread: requests/s and requests per CPU-second
-              for trafficsim, wrk, h2load --h1 and hey
+              for trafficsim, wrk, h2load --h1 and hey (--baseline BINARY adds another
+              trafficsim build to the same run: an old-vs-new A/B)
   open        open model at fixed rates: achieved rate, send lateness p99 and latency p99 for
               trafficsim -R, h2load --rps and hey -q
   memory      peak RSS at 10 000 open connections (trafficsim and wrk), and a long run's RSS
@@ -96,20 +97,26 @@ def ts_report(path):
 
 # ---- efficiency ------------------------------------------------------------------------------
 
-def efficiency(url, repeats, duration, conns):
-    tools = {
-        "trafficsim": lambda j: [TS, "bench", url, "-t", "1", "-c", str(conns), "-d", f"{duration}s",
-                                 "-q", "--no-color", "--json", j],
+def efficiency(url, repeats, duration, conns, baseline=None):
+    def ts_cmd(binary):
+        return lambda j: [binary, "bench", url, "-t", "1", "-c", str(conns), "-d", f"{duration}s",
+                          "-q", "--no-color", "--json", j]
+    tools = {"trafficsim": ts_cmd(TS)}
+    if baseline:
+        # The same command with another build (e.g. the last landed commit): an A/B in one run,
+        # alternating with the other tools so both see the same noise.
+        tools["trafficsim (baseline)"] = ts_cmd(baseline)
+    tools.update({
         "wrk": lambda j: ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", url],
         "h2load --h1": lambda j: ["h2load", "--h1", "-t1", f"-c{conns}", "-D", str(duration), url],
         "hey": lambda j: ["hey", "-cpus", "1", "-c", str(conns), "-z", f"{duration}s", url],
-    }
+    })
     results = {t: [] for t in tools}
     for r in range(repeats):
         for name, make in tools.items():
             j = tempfile.mktemp(suffix=".json")
             m = Measured(make(j), duration * 3 + 30)
-            if name == "trafficsim":
+            if name.startswith("trafficsim"):
                 rep = ts_report(j)
                 rps = rep["achieved_rps"]
                 errors = rep["errors"]["connect"] + rep["errors"]["timeout"] + rep["errors"]["other"]
@@ -309,6 +316,7 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--long", type=int, default=600, help="long run for the memory check, s")
     ap.add_argument("--short", type=int, default=60)
+    ap.add_argument("--baseline", help="efficiency: also measure this trafficsim binary (A/B)")
     args = ap.parse_args()
     if not os.path.exists(TS):
         sys.exit(f"build first: cmake --preset release && cmake --build build/release ({TS} missing)")
@@ -321,7 +329,7 @@ def main():
     raw = {"machine": {"nproc": os.cpu_count(), "kernel": os.uname().release}}
     try:
         if args.what in ("efficiency", "all"):
-            res = efficiency(url, args.repeats, args.duration, args.connections)
+            res = efficiency(url, args.repeats, args.duration, args.connections, args.baseline)
             raw["efficiency"] = res
             print(f"\n### Efficiency: closed model, {args.connections} connections, 1 thread, "
                   f"{args.duration} s, median of {args.repeats}\n")
