@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/person_names.hpp"
 #include "core/random.hpp"
 
 namespace trafficsim::core {
@@ -45,43 +46,10 @@ constexpr size_t kUrlGrowth = 3;
 
 constexpr size_t kMaxBloat = 10'000'000;
 constexpr size_t kMaxUint64Digits = 20;  // 18446744073709551615
-constexpr std::string_view kEmailDomain = "@example.com";
-
-// Built-in people: ASCII only, so that the lower-cased email is a valid address.
-constexpr std::array<std::string_view, 64> kFirstNames = {
-    "James",    "Mary",   "Olivia",  "Liam",    "Sophia", "Noah",   "Emma",   "Mateo",
-    "Isabella", "Lucas",  "Amelia",  "Hiroshi", "Yuki",   "Wei",    "Mei",    "Arjun",
-    "Priya",    "Aisha",  "Omar",    "Fatima",  "Kwame",  "Amara",  "Chidi",  "Zanele",
-    "Sipho",    "Ingrid", "Lars",    "Astrid",  "Sven",   "Elena",  "Dmitri", "Anya",
-    "Giulia",   "Marco",  "Lucia",   "Javier",  "Carmen", "Diego",  "Camila", "Thiago",
-    "Beatriz",  "Rafael", "Nadia",   "Karim",   "Leila",  "Hana",   "Jin",    "Minjun",
-    "Aroha",    "Tane",   "Siobhan", "Declan",  "Niamh",  "Pierre", "Chloe",  "Zofia",
-    "Piotr",    "Emre",   "Elif",    "Tariq",   "Ananya", "Daniel", "Grace",  "Samuel",
-};
-
-constexpr std::array<std::string_view, 64> kLastNames = {
-    "Smith",    "Johnson",  "Garcia",    "Martinez",  "Nguyen",    "Kim",     "Park",
-    "Chen",     "Wang",     "Li",        "Tanaka",    "Sato",      "Suzuki",  "Patel",
-    "Sharma",   "Singh",    "Khan",      "Ahmed",     "Hassan",    "Okafor",  "Mensah",
-    "Adeyemi",  "Dlamini",  "Mwangi",    "Kowalski",  "Nowak",     "Ivanov",  "Petrov",
-    "Muller",   "Schmidt",  "Fischer",   "Rossi",     "Russo",     "Bianchi", "Dubois",
-    "Lefebvre", "Moreau",   "Silva",     "Santos",    "Oliveira",  "Pereira", "Fernandez",
-    "Lopez",    "Gonzalez", "Hernandez", "Andersson", "Johansson", "Nielsen", "Hansen",
-    "Murphy",   "Kelly",    "Walsh",     "Brown",     "Taylor",    "Wilson",  "Thompson",
-    "Yilmaz",   "Kaya",     "Cohen",     "Haddad",    "Rahman",    "Tran",    "Zhang",
-    "Yamamoto",
-};
-
-constexpr size_t longest(const auto& names) {
-  size_t n = 0;
-  for (std::string_view name : names) n = std::max(n, name.size());
-  return n;
-}
-
-constexpr size_t kMaxFirst = longest(kFirstNames);
-constexpr size_t kMaxLast = longest(kLastNames);
-constexpr size_t kMaxName = kMaxFirst + 1 + kMaxLast;
-constexpr size_t kMaxEmail = kMaxFirst + 1 + kMaxLast + 1 + kMaxUint64Digits + kEmailDomain.size();
+constexpr size_t kMaxFirst = kLongestFirstName;
+constexpr size_t kMaxLast = kLongestLastName;
+constexpr size_t kMaxName = kMaxFullNameSize;
+constexpr size_t kMaxEmail = kMaxEmailSize;
 
 // Keys that separate the draws of sample sets and of the person from each other and from the
 // render's own stream (ctx.stream_key unchanged): a set's record is drawn from
@@ -93,27 +61,9 @@ uint64_t sample_key(std::string_view set_name) {
   return stream_key(label);
 }
 
-uint64_t person_key() {
-  static const uint64_t key = stream_key("person");
-  return key;
-}
-
 size_t draw_index(const RenderContext& ctx, uint64_t key, size_t n) {
   ArrivalRandom rng(ctx.seed, ctx.stream_key ^ key, ctx.k, Lane::body);
   return static_cast<size_t>(rng.below(n));
-}
-
-struct Person {
-  std::string_view first;
-  std::string_view last;
-};
-
-Person draw_person(const RenderContext& ctx) {
-  ArrivalRandom rng(ctx.seed, ctx.stream_key ^ person_key(), ctx.k, Lane::body);
-  Person p;
-  p.first = kFirstNames[rng.below(kFirstNames.size())];
-  p.last = kLastNames[rng.below(kLastNames.size())];
-  return p;
 }
 
 size_t saturating_add(size_t a, size_t b) {
@@ -551,14 +501,6 @@ void format_uuid(ArrivalRandom& rng, char* buf) {
   }
 }
 
-size_t append_lower(char* buf, std::string_view text) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  return text.size();
-}
-
 }  // namespace
 
 struct TextTemplate::Impl {
@@ -670,6 +612,16 @@ size_t TextTemplate::max_size() const {
   return impl_ ? impl_->max_size : 0;
 }
 
+size_t TextTemplate::precomputed_bytes() const {
+  if (!impl_) return 0;
+  size_t n = 0;
+  for (const auto& seg : impl_->segments) {
+    n += seg.bloat_buffer.size() + seg.bloat_spans.size() * sizeof(seg.bloat_spans[0]);
+    for (const auto& text : seg.prefiltered) n += text.size();
+  }
+  return n;
+}
+
 void TextTemplate::render(std::string& out, const RenderContext& ctx) const {
   if (!impl_) return;
   const Impl& impl = *impl_;
@@ -730,27 +682,12 @@ void TextTemplate::render(std::string& out, const RenderContext& ctx) const {
       case Op::last_name:
         value = draw_person(ctx).last;
         break;
-      case Op::full_name: {
-        const Person p = draw_person(ctx);
-        char* w = buf.data();
-        w = std::copy(p.first.begin(), p.first.end(), w);
-        *w++ = ' ';
-        w = std::copy(p.last.begin(), p.last.end(), w);
-        value = std::string_view(buf.data(), static_cast<size_t>(w - buf.data()));
+      case Op::full_name:
+        value = std::string_view(buf.data(), write_full_name(draw_person(ctx), buf.data()));
         break;
-      }
-      case Op::email: {
-        const Person p = draw_person(ctx);
-        char* w = buf.data();
-        w += append_lower(w, p.first);
-        *w++ = '.';
-        w += append_lower(w, p.last);
-        *w++ = '.';
-        w = std::to_chars(w, buf.data() + buf.size(), ctx.k).ptr;
-        w = std::copy(kEmailDomain.begin(), kEmailDomain.end(), w);
-        value = std::string_view(buf.data(), static_cast<size_t>(w - buf.data()));
+      case Op::email:
+        value = std::string_view(buf.data(), write_email(draw_person(ctx), ctx.k, buf.data()));
         break;
-      }
     }
     emit(out, seg.filters.data(), seg.filters.data() + seg.filters.size(), value);
   }

@@ -77,6 +77,11 @@ class TextTemplate {
   const std::string& static_text() const;     // the text, when is_static()
   const std::string& source() const;          // the text as compiled
   size_t max_size() const;                    // an upper bound of a rendering's size
+  // Bytes compiling computed beyond the source text: {{bloat}} buffers and the filtered text of
+  // every sample record (sample sets themselves are shared, not counted). Up to about
+  // 10 MB (the largest N) + 64 MiB per placeholder, so a loader bounding what it holds counts
+  // these.
+  size_t precomputed_bytes() const;
 
   // Appends the rendering for arrival ctx to `out`.
   void render(std::string& out, const RenderContext& ctx) const;

@@ -61,6 +61,10 @@ struct RateSpec {
                                                   // demo_minutes: (demo minute, rps)
 };
 
+// The most connections build_plan gives a stream whose file does not set `connections`: enough
+// for 8 000 req/s against a 1 s target, and a bound on what a stream costs whatever its rate.
+inline constexpr int kMaxSizedConnections = 10'000;
+
 struct StreamSpec {
   std::string name;
   std::string url;  // empty: the run's URL
@@ -68,7 +72,7 @@ struct StreamSpec {
   bool poisson = false;
   std::optional<std::pair<double, double>> gap_jitter_s;
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
-  int connections = 0;  // 0: sized from rate x timeout
+  int connections = 0;  // 0: sized from rate x timeout (+25 %, +8), 16 to kMaxSizedConnections
   std::optional<load::HardCap> hard_cap;
   std::vector<load::RequestTemplate> requests;  // headers, X-Traffic-Type and templates applied
   std::vector<load::MixGroup> groups;

@@ -204,6 +204,20 @@ TEST(TextTemplateTest, BloatIsLongEnoughAndStartsWithTheDrawnRecord) {
   }
 }
 
+TEST(TextTemplateTest, PrecomputedBytesCountBloatAndFilteredSamplesNotTheSource) {
+  const auto sets = all_sets();
+  EXPECT_EQ(TextTemplate::compile("static text").precomputed_bytes(), 0u);
+  EXPECT_EQ(TextTemplate::compile("{{uuid}} {{sample emails.body}}", sets).precomputed_bytes(), 0u);
+  // {{bloat ... N}} holds at least N bytes of joined records.
+  EXPECT_GE(TextTemplate::compile("{{bloat emails.body 100000}}", sets).precomputed_bytes(),
+            100000u);
+  // A filtered sample holds the filtered text of every record.
+  size_t bodies = 0;
+  for (const auto& r : sets[0]->records) bodies += r[static_cast<size_t>(sets[0]->field_index("body"))].size();
+  EXPECT_GE(TextTemplate::compile("{{sample emails.body | json}}", sets).precomputed_bytes(),
+            bodies);
+}
+
 TEST(TextTemplateTest, BloatWrapsAroundTheRecords) {
   auto set = std::make_shared<SampleSet>();
   set->name = "tiny";

@@ -1230,8 +1230,9 @@ TEST(Errors, ReadingAMissingFileNamesIt) {
 }
 
 // A status list with trailing junk after a range ("200-499x") is accepted as 200-499: the range
-// branch of statuses() (src/scenarios/scenario.cpp, the `item.find('-')` case) reads both ends
-// with std::atoi, which stops at the first non-digit, while a single status rejects any non-digit.
+// branch of read_statuses() (src/scenarios/request_spec.cpp, the `item.find('-')` case) reads
+// both ends with std::atoi, which stops at the first non-digit, while a single status rejects any
+// non-digit.
 // DISABLED until the range branch validates its two numbers.
 TEST(Errors, ARangeWithTrailingJunkIsRejected) {
   for (const char* bad : {"200-499x", "200x-499", "200-4o0"}) {
@@ -1599,4 +1600,49 @@ TEST(Samples, ThePlanHashCoversTheSampleContents) {
             build_plan(replaced, build_options()).hash());
 }
 
+// ---- what a stream costs ------------------------------------------------------------------
+// `rate: 10000000, connections: 32` built a backlog of rate x 10 = 100 M arrivals, which every
+// worker preallocates (2.4 GB peak; 6 s to send 32 requests): a scenario stream now costs what a
+// bench stream costs, whatever its rate and duration.
+namespace {
+
+Source fast_stream(const std::string& rate, const std::string& extra) {
+  return Source{"fast.yaml",
+                "duration: 2s\n"
+                "streams:\n"
+                "  - name: fast\n"
+                "    rate: " + rate + "\n" + extra +
+                "    timeout: 1s\n"
+                "    requests:\n"
+                "      - path: /\n",
+                false};
+}
+
+TEST(BuildPlan, TheBacklogIsTheEngineDefaultWhateverTheRate) {
+  const size_t bench_backlog = load::Stream{}.backlog;
+  ASSERT_LE(bench_backlog, 10'000u);
+  for (const char* rate : {"10", "100000", "10000000"}) {
+    SCOPED_TRACE(rate);
+    auto plan = build_plan(load_scenario(fast_stream(rate, "    connections: 32\n"), options()),
+                           build_options());
+    ASSERT_EQ(plan.streams.size(), 1u);
+    EXPECT_EQ(plan.streams[0].backlog, bench_backlog);
+    EXPECT_EQ(plan.streams[0].connections, 32);
+  }
+}
+
+TEST(BuildPlan, SizedConnectionsFollowTheRateUpToTheDocumentedMaximum) {
+  auto connections = [](const char* rate) {
+    return build_plan(load_scenario(fast_stream(rate, ""), options()), build_options())
+        .streams[0]
+        .connections;
+  };
+  EXPECT_EQ(connections("100"), 100 * 1 * 125 / 100 + 8);  // rate x timeout x 1.25 + 8
+  EXPECT_EQ(connections("1"), 16);                        // at least 16
+  EXPECT_EQ(connections("100000"), kMaxSizedConnections);
+  EXPECT_EQ(connections("10000000"), kMaxSizedConnections);
+  EXPECT_LE(kMaxSizedConnections, 10'000);
+}
+
+}  // namespace
 }  // namespace trafficsim::scenarios
