@@ -20,6 +20,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "demo_service/api_error.hpp"
+#include "demo_service/catalog_sql.hpp"
 #include "demo_service/fault_registry.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/query_pool.hpp"
@@ -262,7 +263,7 @@ struct TargetService::Impl {
   void run_handler(const ExchangePtr& ex, const Handler& handler, std::optional<FaultAbort> abort);
   void respond(const ExchangePtr& ex, ServerResponse response);
   void record_db(const ExchangePtr& ex, std::string_view query, std::string_view pool,
-                 const QueryResult& r, const std::string& sql);
+                 const QueryResult& r, std::string_view sql);
 
   // Handlers.
   void classify(const ExchangePtr& ex);
@@ -674,16 +675,9 @@ void TargetService::Impl::users_error(const ExchangePtr& ex) {
 // ---------------------------------------------------------------------------------------------
 // Catalog and checkout (seed 002)
 
-static const std::string kProductsSql =
-    "SELECT id, name, category, price, popularity, active FROM products WHERE category = ? AND "
-    "active = 1 LIMIT ?";
-static const std::string kRecommendationsSql =
-    "SELECT id, name, category, price, popularity, active FROM products NOT INDEXED WHERE "
-    "category = ? AND active = 1 AND price BETWEEN ? AND ? ORDER BY popularity DESC LIMIT ?";
-
 void TargetService::Impl::record_db(const ExchangePtr& ex, std::string_view query,
                                     std::string_view pool, const QueryResult& r,
-                                    const std::string& sql) {
+                                    std::string_view sql) {
   m->db_queries.with({pool, query_status_name(r.status)}).inc();
   if (r.status == QueryStatus::rejected) return;
   const auto& s = r.stats;
