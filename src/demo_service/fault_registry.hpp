@@ -22,9 +22,11 @@
 
 #include <boost/json/object.hpp>
 
-#include "demo_service/api_error.hpp"
+#include "http/api_error.hpp"
 
 namespace trafficsim::demo_service {
+
+using http::ApiError;
 
 inline constexpr double kMaxFaultDelayFieldMs = 60'000;  // for mean_ms and jitter_ms each
 

@@ -19,15 +19,16 @@
 #include "http/async_client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
-#include "demo_service/api_error.hpp"
+#include "http/api_error.hpp"
 #include "demo_service/catalog_sql.hpp"
 #include "demo_service/fault_registry.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/query_pool.hpp"
-#include "demo_service/query_string.hpp"
+#include "http/query_string.hpp"
 #include "demo_service/users_store.hpp"
 #include "telemetry/line_writer.hpp"
 #include "telemetry/metrics.hpp"
+#include "telemetry/windowed_ratio.hpp"
 #include "telemetry/span.hpp"
 
 #ifndef TRAFFICSIM_VERSION
@@ -35,6 +36,8 @@
 #endif
 
 namespace trafficsim::demo_service {
+
+using http::query_param;
 
 namespace json = boost::json;
 using http::ServerRequest;

@@ -15,9 +15,11 @@
 #include <boost/json/value.hpp>
 
 #include "core/random.hpp"
-#include "demo_service/query_string.hpp"
+#include "http/query_string.hpp"
 
 namespace trafficsim::demo_service {
+
+using http::query_param;
 
 namespace {
 
