@@ -158,10 +158,12 @@ std::variant<double, ApiError> parse_expires_in_seconds(const boost::json::value
   } else {
     seconds = as_number(value);
   }
-  if (!seconds || !std::isfinite(*seconds) || *seconds <= 0) {
+  // One bound for both forms: a duration text beyond it is refused exactly like a number.
+  if (!seconds || !std::isfinite(*seconds) || *seconds <= 0 ||
+      *seconds > kMaxFaultExpiresSeconds) {
     return invalid("expires_in",
                    "The field 'expires_in' must be a duration like \"30s\", \"5m\", \"250ms\" "
-                   "or a positive number of seconds.");
+                   "or a number of seconds, greater than 0 and at most 30 days (720h).");
   }
   return *seconds;
 }
