@@ -787,21 +787,15 @@ void TargetService::Impl::recommendations(const ExchangePtr& ex) {
   ex->attributes["db.index_used"] = "NONE";
   if (user) ex->attributes["user.id"] = *user;
 
-  // One reading of the clock per request, so the delay, the failure and the phase label agree.
-  double delay_ms = 0;
-  bool scripted = false;
-  DemoPhase phase = DemoPhase::calm;
+  const RecommendationEffect effect = clock.effect_at(now(), random_bits());
   if (clock.settings().enabled) {
-    double minute = clock.minute();
-    const PhaseRule& rule = demo_phase_rule(minute);
-    auto unit = [](uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; };
-    phase = rule.phase;
-    delay_ms = rule.min_delay_ms + (rule.max_delay_ms - rule.min_delay_ms) * unit(random_bits());
-    scripted = unit(random_bits()) < rule.failure_ratio;
-    ex->attributes["demo.minute"] = std::floor(minute * 100) / 100;
-    ex->attributes["demo.phase"] = demo_phase_name(phase);
-    ex->attributes["demo.added_delay_ms"] = std::round(delay_ms);
+    ex->attributes["demo.minute"] = std::floor(effect.minute * 100) / 100;
+    ex->attributes["demo.phase"] = demo_phase_name(effect.phase);
+    ex->attributes["demo.added_delay_ms"] = std::round(effect.delay_ms);
   }
+  const double delay_ms = effect.delay_ms;
+  const bool scripted = effect.fail;
+  const DemoPhase phase = effect.phase;
   auto run = [this, ex, cat = std::get<std::string>(category), lo = std::get<double>(min_price),
               hi = std::get<double>(max_price), scripted, phase] {
     if (scripted) {
