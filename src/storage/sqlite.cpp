@@ -49,8 +49,8 @@ int open_flags(const OpenOptions& options) {
 
 }  // namespace
 
-SqliteError::SqliteError(int code, std::string sqlite_message, std::string sql,
-                         std::string context, int os_errno)
+SqliteError::SqliteError(int code, std::string sqlite_message, std::string sql, std::string context,
+                         int os_errno)
     : std::runtime_error(describe(sqlite_message, sql, context)),
       code_(code),
       sqlite_message_(std::move(sqlite_message)),
@@ -103,9 +103,9 @@ Statement& Statement::bind_double(int index, double value) {
 }
 
 Statement& Statement::bind_text(int index, std::string_view value) {
-  check_bind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                                 SQLITE_UTF8),
-             index);
+  check_bind(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      index);
   return *this;
 }
 

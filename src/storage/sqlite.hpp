@@ -28,10 +28,10 @@ class SqliteError : public std::runtime_error {
   SqliteError(int code, std::string sqlite_message, std::string sql, std::string context = {},
               int os_errno = 0);
 
-  int code() const { return code_; }                  // extended result code
-  int primary_code() const { return code_ & 0xff; }   // SQLITE_BUSY, SQLITE_IOERR, ...
+  int code() const { return code_; }                 // extended result code
+  int primary_code() const { return code_ & 0xff; }  // SQLITE_BUSY, SQLITE_IOERR, ...
   const std::string& sqlite_message() const { return sqlite_message_; }
-  const std::string& sql() const { return sql_; }     // empty when not about a statement
+  const std::string& sql() const { return sql_; }  // empty when not about a statement
   // The errno behind an I/O error (SQLite reports EFBIG and EDQUOT only as SQLITE_IOERR_WRITE);
   // 0 when unknown or not an I/O error.
   int os_errno() const { return os_errno_; }

@@ -46,7 +46,8 @@ TEST(SqliteStatementTest, BindAndStepRoundTripEveryType) {
   Database db = scratch_db(dir);
   Statement insert = db.prepare("INSERT INTO t(id, name, score, note) VALUES (?1, ?2, ?3, ?4)");
   const std::string name("caf\xc3\xa9 with \0 inside", 19);
-  insert.bind_int64(1, 9'007'199'254'740'993LL)  // not exact as a double
+  insert
+      .bind_int64(1, 9'007'199'254'740'993LL)  // not exact as a double
       .bind_text(2, name)
       .bind_double(3, 0.1)
       .bind_null(4);
