@@ -58,8 +58,7 @@ uint64_t ArrivalRandom::next_u64() {
 }
 
 double ArrivalRandom::next_unit() {
-  // The top 53 bits fill a double's mantissa exactly: multiples of 2^-53 in [0, 1).
-  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+  return unit_from_bits(next_u64());
 }
 
 uint64_t ArrivalRandom::below(uint64_t n) {

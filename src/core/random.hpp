@@ -15,6 +15,12 @@ constexpr uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// A uniform double in [0, 1) from 64 random bits: the top 53 fill the mantissa exactly
+// (multiples of 2^-53).
+constexpr double unit_from_bits(uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
 // Stable 64-bit key of a stream name (FNV-1a, then mixed).
 uint64_t stream_key(std::string_view name);
 

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include <sqlite3.h>  // result codes only
 #include <unistd.h>
 
 #include <atomic>
@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
 #include "core/random.hpp"
+#include "storage/sqlite.hpp"
 
 namespace trafficsim::demo_service {
 
@@ -27,14 +29,9 @@ constexpr int64_t kMaxRows = 50'000'000;
 constexpr std::string_view kFileName = "catalog.sqlite";
 constexpr std::string_view kIndexName = "idx_products_category_active";
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using Db = std::unique_ptr<sqlite3, DbCloser>;
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+using storage::Database;
+using storage::SqliteError;
+using storage::Statement;
 
 // An errno in the words an operator acts on.
 std::string errno_cause(int err) {
@@ -55,39 +52,21 @@ std::string errno_cause(int err) {
   }
 }
 
-// The cause of a failed SQLite call. SQLite reports ENOSPC as SQLITE_FULL, but EFBIG (the
-// RLIMIT_FSIZE case) and EDQUOT only as SQLITE_IOERR_WRITE; the errno behind an I/O error is kept
-// by the file itself (sqlite3_system_errno is just errno when the error was reported, often
-// overwritten by the clean-up that followed).
-std::string sqlite_cause(sqlite3* db, int rc) {
-  int primary = rc & 0xff;
+// The cause of a failed SQLite call in the words an operator acts on. SQLite reports ENOSPC as
+// SQLITE_FULL, but EFBIG (the RLIMIT_FSIZE case) and EDQUOT only as SQLITE_IOERR_WRITE, with the
+// errno kept beside it.
+std::string sqlite_cause(const SqliteError& error) {
+  int primary = error.primary_code();
   if (primary == SQLITE_FULL) return errno_cause(ENOSPC);
   if (primary == SQLITE_READONLY || primary == SQLITE_PERM) return errno_cause(EACCES);
-  if (db == nullptr) return sqlite3_errstr(rc);
-  int err = 0;
-  if (primary == SQLITE_IOERR &&
-      sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &err) == SQLITE_OK && err != 0) {
-    return errno_cause(err);
-  }
-  return sqlite3_errmsg(db);
+  if (primary == SQLITE_IOERR && error.os_errno() != 0) return errno_cause(error.os_errno());
+  return error.sqlite_message();
 }
 
 // Failure while writing the catalog; always names the final path, not the temporary file.
 struct WriteFailure {
   std::string cause;
 };
-
-void exec(sqlite3* db, const char* sql) {
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) throw WriteFailure{sqlite_cause(db, rc)};
-}
-
-Stmt prepare(sqlite3* db, std::string_view sql) {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-  if (rc != SQLITE_OK) throw WriteFailure{sqlite_cause(db, rc)};
-  return Stmt(stmt);
-}
 
 // Everything random about row `id` derives from (seed, id, lane) alone, as arrivals do in
 // core/random.hpp, so the data does not depend on the order rows are written in.
@@ -137,10 +116,6 @@ void draw_row(uint64_t seed, int64_t id, Row& row) {
                     ". Ships in " + std::to_string(1 + draw(seed, id, 7) % 5) + " days.";
 }
 
-void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 // Writes a complete catalog into `file` (which must not exist). Speed over durability while
 // writing: no journal, no syncs, one transaction — a failed write is discarded, never reused.
 void write_catalog(const fs::path& file, const CatalogOptions& options) {
@@ -148,60 +123,56 @@ void write_catalog(const fs::path& file, const CatalogOptions& options) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw WriteFailure{errno_cause(errno)};
   ::close(fd);
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(file.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, nullptr);
-  Db db(raw);
-  if (rc != SQLITE_OK) throw WriteFailure{sqlite_cause(raw, rc)};
+  try {
+    Database db(file, {storage::Access::read_write_create});
+    db.exec(
+        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+    // A plain BEGIN/COMMIT, not storage::Transaction: without a journal there is nothing to
+    // roll back, and a failed file is deleted anyway.
+    db.exec("BEGIN");
+    db.exec(
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL,"
+        " active INTEGER NOT NULL, price REAL NOT NULL, popularity INTEGER NOT NULL,"
+        " description TEXT NOT NULL);");
+    {
+      Statement insert = db.prepare(
+          "INSERT INTO products(id, name, category, active, price, popularity,"
+          " description) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      Row row;
+      for (int64_t id = 1; id <= options.rows; ++id) {
+        draw_row(options.seed, id, row);
+        insert.bind_int64(1, id)
+            .bind_text(2, row.name)
+            .bind_text(3, row.category)
+            .bind_int64(4, row.active ? 1 : 0)
+            .bind_double(5, static_cast<double>(row.price_cents) / 100.0)
+            .bind_int64(6, row.popularity)
+            .bind_text(7, row.description);
+        insert.step();
+        insert.reset();
+      }
+    }
 
-  exec(db.get(),
-       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-       "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
-  exec(db.get(), "BEGIN");
-  exec(db.get(),
-       "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-       "CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL,"
-       " active INTEGER NOT NULL, price REAL NOT NULL, popularity INTEGER NOT NULL,"
-       " description TEXT NOT NULL);");
-
-  Stmt insert = prepare(db.get(),
-                        "INSERT INTO products(id, name, category, active, price, popularity,"
-                        " description) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  Row row;
-  for (int64_t id = 1; id <= options.rows; ++id) {
-    draw_row(options.seed, id, row);
-    sqlite3_bind_int64(insert.get(), 1, id);
-    bind_text(insert.get(), 2, row.name);
-    bind_text(insert.get(), 3, row.category);
-    sqlite3_bind_int(insert.get(), 4, row.active ? 1 : 0);
-    sqlite3_bind_double(insert.get(), 5, static_cast<double>(row.price_cents) / 100.0);
-    sqlite3_bind_int64(insert.get(), 6, row.popularity);
-    bind_text(insert.get(), 7, row.description);
-    rc = sqlite3_step(insert.get());
-    if (rc != SQLITE_DONE) throw WriteFailure{sqlite_cause(db.get(), rc)};
-    sqlite3_reset(insert.get());
+    // The index after the rows: one sort instead of 500 000 random b-tree inserts.
+    db.exec("CREATE INDEX idx_products_category_active ON products(category, active); ANALYZE;");
+    {
+      Statement meta = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
+      auto put = [&](const char* key, int64_t value) {
+        meta.bind_text(1, key).bind_int64(2, value);
+        meta.step();
+        meta.reset();
+      };
+      put("schema_version", kSchemaVersion);
+      put("rows", options.rows);
+      put("seed", static_cast<int64_t>(options.seed));  // stored bit for bit
+    }
+    db.exec("COMMIT");
+    db.close();
+  } catch (const SqliteError& error) {
+    throw WriteFailure{sqlite_cause(error)};
   }
-  insert.reset();
-
-  // The index after the rows: one sort instead of 500 000 random b-tree inserts.
-  exec(db.get(),
-       "CREATE INDEX idx_products_category_active ON products(category, active); ANALYZE;");
-  Stmt meta = prepare(db.get(), "INSERT INTO meta(key, value) VALUES (?, ?)");
-  auto put = [&](const char* key, int64_t value) {
-    sqlite3_bind_text(meta.get(), 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(meta.get(), 2, value);
-    int step = sqlite3_step(meta.get());
-    if (step != SQLITE_DONE) throw WriteFailure{sqlite_cause(db.get(), step)};
-    sqlite3_reset(meta.get());
-  };
-  put("schema_version", kSchemaVersion);
-  put("rows", options.rows);
-  put("seed", static_cast<int64_t>(options.seed));  // stored bit for bit
-  meta.reset();
-  exec(db.get(), "COMMIT");
-  rc = sqlite3_close(db.release());
-  if (rc != SQLITE_OK) throw WriteFailure{sqlite_cause(nullptr, rc)};
 }
 
 // Makes `file` durable (its data, then its directory entry after the rename).
@@ -214,71 +185,65 @@ void fsync_path(const fs::path& file, int flags) {
   if (rc != 0) throw WriteFailure{errno_cause(err)};
 }
 
-// A failed read of an existing file; sqlite3_errmsg says why.
-struct ReadFailure {};
-
 // The first column of the first row of `sql`, or `fallback` when there is no row.
-int64_t query_int(sqlite3* db, const char* sql, int64_t fallback) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) throw ReadFailure{};
-  Stmt stmt(raw);
-  int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_ROW) return sqlite3_column_int64(stmt.get(), 0);
-  if (rc == SQLITE_DONE) return fallback;
-  throw ReadFailure{};
+int64_t query_int(Database& db, const char* sql, int64_t fallback) {
+  return db.query_int64(sql).value_or(fallback);
 }
 
 // Why the file at `path` cannot serve as this catalog; empty when it can. Never throws: a file
 // that cannot even be read is simply a reason to rebuild.
 std::string why_unusable(const fs::path& path, const CatalogOptions& options) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw);
-  if (rc != SQLITE_OK) return std::string("unreadable: ") + sqlite_cause(raw, rc);
+  std::optional<Database> opened;
   try {
-    bool has_meta = query_int(db.get(),
+    opened.emplace(path, storage::OpenOptions{storage::Access::read_only, true});
+  } catch (const SqliteError& error) {
+    return std::string("unreadable: ") + sqlite_cause(error);
+  }
+  Database& db = *opened;
+  try {
+    bool has_meta = query_int(db,
                               "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
                               "name IN ('meta', 'products')",
                               0) == 2;
     if (!has_meta) return "not a catalog (no meta or products table)";
     int64_t version =
-        query_int(db.get(), "SELECT value FROM meta WHERE key = 'schema_version'", -1);
+        query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1);
     if (version != kSchemaVersion) {
       return "schema version " + std::to_string(version) + ", expected " +
              std::to_string(kSchemaVersion);
     }
-    int64_t rows = query_int(db.get(), "SELECT value FROM meta WHERE key = 'rows'", -1);
+    int64_t rows = query_int(db, "SELECT value FROM meta WHERE key = 'rows'", -1);
     if (rows != options.rows) {
       return "row count " + std::to_string(rows) + ", requested " + std::to_string(options.rows);
     }
     auto seed =
-        static_cast<uint64_t>(query_int(db.get(), "SELECT value FROM meta WHERE key = 'seed'", -1));
+        static_cast<uint64_t>(query_int(db, "SELECT value FROM meta WHERE key = 'seed'", -1));
     if (seed != options.seed) {
       return "seed " + std::to_string(seed) + ", requested " + std::to_string(options.seed);
     }
     // The header records the database size. SQLite itself refuses a file shorter than that
     // (it lost its tail, where the index pages are); a longer one has something appended.
     int64_t expected_bytes =
-        query_int(db.get(), "PRAGMA page_count", 0) * query_int(db.get(), "PRAGMA page_size", 0);
+        query_int(db, "PRAGMA page_count", 0) * query_int(db, "PRAGMA page_size", 0);
     std::error_code ec;
     auto actual_bytes = static_cast<int64_t>(fs::file_size(path, ec));
     if (ec || actual_bytes != expected_bytes) {
       return "file is " + std::to_string(actual_bytes) + " bytes, its header says " +
              std::to_string(expected_bytes);
     }
-    bool has_index = query_int(db.get(),
+    bool has_index = query_int(db,
                                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
                                "name = 'idx_products_category_active'",
                                0) == 1;
     if (!has_index) return "index " + std::string(kIndexName) + " is missing";
     // Counting walks the whole index, so a damaged index page shows up here.
-    int64_t counted = query_int(db.get(), "SELECT count(*) FROM products", -1);
+    int64_t counted = query_int(db, "SELECT count(*) FROM products", -1);
     if (counted != options.rows) {
       return "products holds " + std::to_string(counted) + " rows, meta says " +
              std::to_string(options.rows);
     }
-  } catch (const ReadFailure&) {
-    return std::string("unreadable: ") + sqlite3_errmsg(db.get());
+  } catch (const SqliteError& error) {
+    return std::string("unreadable: ") + error.sqlite_message();
   }
   return {};
 }

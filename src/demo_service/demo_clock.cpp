@@ -17,10 +17,6 @@ constexpr double kMaxTimeScale = 3600;
 // Salt so that the failure draw is independent of the delay draw from the same bits.
 constexpr uint64_t kFailureSalt = 0x6661696c75726521ULL;
 
-double unit_from_bits(uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
-}
-
 double system_now_unix_seconds() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
@@ -131,21 +127,22 @@ DemoClock::DemoClock(DemoSettings settings, NowFn now)
   if (!now_) now_ = system_now_unix_seconds;
 }
 
-double DemoClock::minute() const {
+double DemoClock::minute_at(double unix_now) const {
   if (!settings_.enabled) return 0;
-  const double elapsed_seconds = now_() - settings_.start_unix_seconds;
+  const double elapsed_seconds = unix_now - settings_.start_unix_seconds;
   return std::max(0.0, elapsed_seconds * settings_.time_scale / 60);
 }
 
-double DemoClock::sample_delay_ms(uint64_t random_bits) const {
-  const PhaseRule& current = rule();
-  return current.min_delay_ms +
-         (current.max_delay_ms - current.min_delay_ms) * unit_from_bits(random_bits);
-}
-
-bool DemoClock::scripted_failure(uint64_t random_bits) const {
-  if (!settings_.enabled) return false;
-  return unit_from_bits(core::mix64(random_bits ^ kFailureSalt)) < rule().failure_ratio;
+RecommendationEffect DemoClock::effect_at(double unix_now, uint64_t random_bits) const {
+  RecommendationEffect effect;
+  if (!settings_.enabled) return effect;  // calm, no delay, never fails
+  effect.minute = minute_at(unix_now);
+  const PhaseRule& rule = demo_phase_rule(effect.minute);
+  effect.phase = rule.phase;
+  effect.delay_ms = rule.min_delay_ms +
+                    (rule.max_delay_ms - rule.min_delay_ms) * core::unit_from_bits(random_bits);
+  effect.fail = core::unit_from_bits(core::mix64(random_bits ^ kFailureSalt)) < rule.failure_ratio;
+  return effect;
 }
 
 boost::json::object DemoClock::to_json() const {

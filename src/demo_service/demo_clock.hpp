@@ -65,6 +65,15 @@ struct DemoSettings {
 DemoSettings demo_settings_from_env(const std::function<const char*(const char*)>& getenv_fn,
                                     double now_unix_seconds);
 
+// What the demo timeline does to one GET /products/recommendations request.
+struct RecommendationEffect {
+  double minute = 0;                  // the demo minute it was decided at; 0 when the demo is off
+  DemoPhase phase = DemoPhase::calm;  // the phase of that minute
+  double delay_ms = 0;  // added before the query runs: uniform in the phase's delay range; 0 off
+  bool fail = false;    // answer 503 "db-timeout" instead of running the query, with the
+                        // phase's failure ratio, drawn independently of the delay; false off
+};
+
 // Where the demo is in its story. Immutable after construction: safe to share between threads as
 // long as `now` is.
 class DemoClock {
@@ -77,16 +86,14 @@ class DemoClock {
 
   // (now - start) * time_scale / 60, never below 0 (a start in the future has not begun yet).
   // Always 0 when the demo mode is off: without the demo the endpoint stays calm.
-  double minute() const;
+  double minute() const { return minute_at(now_()); }
+  double minute_at(double unix_now) const;
 
   const PhaseRule& rule() const { return demo_phase_rule(minute()); }
 
-  // Uniform in the current rule's delay range; a pure function of random_bits and the time.
-  double sample_delay_ms(uint64_t random_bits) const;
-
-  // True with the current rule's failure ratio; always false when the demo mode is off. Draws
-  // independently of sample_delay_ms, so callers may pass both the same random_bits.
-  bool scripted_failure(uint64_t random_bits) const;
+  // The decision for one request at unix_now: one reading of the clock, so the delay, the
+  // failure and the phase agree. A pure function of (settings, unix_now, random_bits).
+  RecommendationEffect effect_at(double unix_now, uint64_t random_bits) const;
 
   // {"mode","enabled","start_timestamp","time_scale","duration_minutes","minute","phase"}
   boost::json::object to_json() const;

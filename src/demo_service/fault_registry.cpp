@@ -158,10 +158,12 @@ std::variant<double, ApiError> parse_expires_in_seconds(const boost::json::value
   } else {
     seconds = as_number(value);
   }
-  if (!seconds || !std::isfinite(*seconds) || *seconds <= 0) {
+  // One bound for both forms: a duration text beyond it is refused exactly like a number.
+  if (!seconds || !std::isfinite(*seconds) || *seconds <= 0 ||
+      *seconds > kMaxFaultExpiresSeconds) {
     return invalid("expires_in",
                    "The field 'expires_in' must be a duration like \"30s\", \"5m\", \"250ms\" "
-                   "or a positive number of seconds.");
+                   "or a number of seconds, greater than 0 and at most 30 days (720h).");
   }
   return *seconds;
 }
@@ -175,10 +177,6 @@ std::variant<std::optional<std::string>, ApiError> string_field(const boost::jso
     return invalid(std::string(key), "The field " + quoted(key) + " must be a string.");
   }
   return std::optional<std::string>(std::string(value->get_string()));
-}
-
-double unit_from_bits(uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
 }
 
 double system_now_unix() {
@@ -420,12 +418,12 @@ FaultDecision FaultRegistry::evaluate(std::string_view method, std::string_view 
       continue;
     }
     const uint64_t fire_bits = core::mix64(random_bits ^ entry->draw_key);
-    if (!(unit_from_bits(fire_bits) < fault.probability)) continue;
+    if (!(core::unit_from_bits(fire_bits) < fault.probability)) continue;
 
     entry->hits.fetch_add(1, std::memory_order_relaxed);
     if (fault.delay) {
       // Uniform in [mean - jitter, mean + jitter] from a draw independent of the firing one.
-      const double spread = 2 * unit_from_bits(core::mix64(fire_bits)) - 1;
+      const double spread = 2 * core::unit_from_bits(core::mix64(fire_bits)) - 1;
       const double delay_ms = std::max(0.0, fault.delay->mean_ms + fault.delay->jitter_ms * spread);
       decision.delay += std::chrono::microseconds(std::llround(delay_ms * 1000));
       decision.applied.emplace_back(fault.name, "delay");

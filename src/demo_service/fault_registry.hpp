@@ -22,11 +22,15 @@
 
 #include <boost/json/object.hpp>
 
-#include "demo_service/api_error.hpp"
+#include "http/api_error.hpp"
 
 namespace trafficsim::demo_service {
 
+using http::ApiError;
+
 inline constexpr double kMaxFaultDelayFieldMs = 60'000;  // for mean_ms and jitter_ms each
+// The longest expires_in, in either form (a duration text or a number of seconds): 30 days.
+inline constexpr double kMaxFaultExpiresSeconds = 30 * 24 * 3600;
 
 struct FaultDelay {
   double mean_ms;    // 0..60000
@@ -64,7 +68,8 @@ struct Fault {
 //   abort       {"status": integer 400..599 (required), "body": a string (sent as text/plain) or
 //               any other JSON value (serialised, application/json); default
 //               {"error": "fault injected", "fault": <name>}}
-//   expires_in  "250ms", "30s", "5m", "1h", "1h30m" or a number of seconds; > 0
+//   expires_in  "250ms", "30s", "5m", "1h", "1h30m" or a number of seconds; > 0 and at most
+//               kMaxFaultExpiresSeconds (30 days)
 // At least one of delay and abort. created_at_unix = now_unix; expires_at_unix = now + expires_in.
 std::variant<Fault, ApiError> parse_fault(std::string_view json_body, double now_unix);
 

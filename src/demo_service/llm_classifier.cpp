@@ -80,11 +80,6 @@ int count_hits(const std::string& text, const KeywordRule& rule) {
   return hits;
 }
 
-// Multiples of 2^-53 in [0, 1), from the top bits.
-double unit_from_bits(uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
-
 bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
@@ -185,7 +180,7 @@ Classification classify_email(const ClassifyRequest& request, uint64_t random_bi
       kMinOutputTokens +
       static_cast<int64_t>(core::mix64(random_bits ^ kOutputTokensSalt) % output_span);
   const double latency_ms = kBaselineMinMs +
-                            (kBaselineMaxMs - kBaselineMinMs) * unit_from_bits(random_bits) +
+                            (kBaselineMaxMs - kBaselineMinMs) * core::unit_from_bits(random_bits) +
                             kPrefillMsPerInputToken * static_cast<double>(result.input_tokens);
   result.model_latency_ms =
       std::min(kMaxModelLatencyMs, static_cast<int64_t>(std::llround(latency_ms)));

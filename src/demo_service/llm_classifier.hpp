@@ -9,9 +9,11 @@
 #include <variant>
 #include <vector>
 
-#include "demo_service/api_error.hpp"
+#include "http/api_error.hpp"
 
 namespace trafficsim::demo_service {
+
+using http::ApiError;
 
 inline constexpr std::string_view kLlmProvider = "simulated";
 inline constexpr std::string_view kLlmModel = "trafficsim-classifier-1";

@@ -1,15 +1,19 @@
 #include "demo_service/query_pool.hpp"
 
-#include <sqlite3.h>
+#include <sqlite3.h>  // the progress handler and result codes
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+
+#include "demo_service/catalog_sql.hpp"
+#include "storage/sqlite.hpp"
 
 namespace trafficsim::demo_service {
 
@@ -17,16 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kProductsSql =
-    "SELECT id, name, category, price, popularity, active FROM products"
-    " WHERE category = ?1 AND active = 1 LIMIT ?2";
-// NOT INDEXED: without it SQLite would narrow the scan with idx_products_category_active, and
-// the forgotten index would cost almost nothing. This is the query as it behaves in production
-// databases where the only usable index is far less selective than that.
-constexpr const char* kRecommendationsSql =
-    "SELECT id, name, category, price, popularity, active FROM products NOT INDEXED"
-    " WHERE category = ?1 AND active = 1 AND price BETWEEN ?2 AND ?3"
-    " ORDER BY popularity DESC LIMIT ?4";
+using storage::Database;
+using storage::SqliteError;
+using storage::Statement;
 
 // How often SQLite asks whether to give up a running statement. 1000 VM instructions is a few
 // microseconds of work, so a scan stops well within a millisecond of its deadline or cancel.
@@ -75,16 +72,9 @@ struct Job {
   Clock::time_point submitted_at;
 };
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-
 // A statement with what its query plan says about it, read once when it is prepared.
 struct PreparedQuery {
-  std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmt;
+  Statement stmt;
   bool full_scan = false;
   std::string index_used = "NONE";
 };
@@ -107,19 +97,19 @@ int on_progress(void* arg) {
 // One read-only connection, owned by one pool thread (hence SQLITE_OPEN_NOMUTEX).
 class Connection {
  public:
-  Connection(const std::filesystem::path& path, const std::atomic<bool>& stopping) {
+  Connection(const std::filesystem::path& path, const std::atomic<bool>& stopping)
+      : db_(open(path)) {
     watch_.stopping = &stopping;
-    sqlite3* db = nullptr;
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-    db_.reset(db);
-    if (rc != SQLITE_OK) fail(path);
     // Pages come straight from the OS page cache, shared by all connections, instead of being
     // copied into each connection's private 2 MiB cache on every scan.
-    sqlite3_exec(db_.get(), "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);
-    products_ = prepare(path, kProductsSql);
-    recommendations_ = prepare(path, kRecommendationsSql);
-    sqlite3_progress_handler(db_.get(), kProgressInstructions, on_progress, &watch_);
+    try {
+      db_.exec("PRAGMA mmap_size=1073741824");
+    } catch (const SqliteError&) {
+      // An optimisation only: without it every connection reads through its own cache.
+    }
+    products_ = prepare(path, std::string(kProductsSql));
+    recommendations_ = prepare(path, std::string(kRecommendationsSql));
+    sqlite3_progress_handler(db_.handle(), kProgressInstructions, on_progress, &watch_);
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -133,15 +123,14 @@ class Connection {
     switch (job.kind) {
       case QueryKind::products:
         query = &products_;
-        bind_text(query->stmt.get(), 1, job.text);
-        sqlite3_bind_int(query->stmt.get(), 2, job.limit);
+        query->stmt.bind_text(1, job.text).bind_int64(2, job.limit);
         break;
       case QueryKind::recommendations:
         query = &recommendations_;
-        bind_text(query->stmt.get(), 1, job.text);
-        sqlite3_bind_double(query->stmt.get(), 2, job.min_price);
-        sqlite3_bind_double(query->stmt.get(), 3, job.max_price);
-        sqlite3_bind_int(query->stmt.get(), 4, job.limit);
+        query->stmt.bind_text(1, job.text)
+            .bind_double(2, job.min_price)
+            .bind_double(3, job.max_price)
+            .bind_int64(4, job.limit);
         break;
       case QueryKind::custom_sql:
         try {
@@ -158,12 +147,16 @@ class Connection {
     watch_.deadline = job.deadline;
     watch_.cancel = job.cancel.get();
     if (job.on_start) job.on_start();
-    int rc;
+    std::optional<SqliteError> error;
     int64_t rows = 0;
-    sqlite3_stmt* stmt = query->stmt.get();
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      ++rows;
-      if (job.kind != QueryKind::custom_sql) result.products.push_back(read_product(stmt));
+    Statement& stmt = query->stmt;
+    try {
+      while (stmt.step()) {
+        ++rows;
+        if (job.kind != QueryKind::custom_sql) result.products.push_back(read_product(stmt));
+      }
+    } catch (const SqliteError& e) {
+      error = e;
     }
     watch_.deadline = Deadline::max();
     watch_.cancel = nullptr;
@@ -173,50 +166,54 @@ class Connection {
     result.stats.index_used = query->index_used;
     // An index search visits only matching entries (plus the one that ends the range, not
     // counted), so for it the rows visited are the rows returned.
-    int64_t full_scan_steps = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+    int64_t full_scan_steps = stmt.take_full_scan_steps();
     result.stats.rows_scanned = query->full_scan ? full_scan_steps : rows;
-    if (rc == SQLITE_DONE) {
+    if (!error) {
       result.status = QueryStatus::ok;
     } else {
       result.products.clear();
-      if ((rc & 0xff) == SQLITE_INTERRUPT) {
+      if (error->primary_code() == SQLITE_INTERRUPT) {
         interrupted(job, result);
       } else {
         result.status = QueryStatus::failed;
-        result.error = sqlite3_errmsg(db_.get());
+        result.error = error->sqlite_message();
       }
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    stmt.reset();
+    stmt.clear_bindings();
     return result;
   }
 
  private:
-  [[noreturn]] void fail(const std::filesystem::path& path) {
-    std::string cause = db_ != nullptr ? sqlite3_errmsg(db_.get()) : "out of memory";
-    throw CatalogError("cannot open catalog " + path.string() + ": " + cause);
+  [[noreturn]] static void fail(const std::filesystem::path& path, const SqliteError& error) {
+    throw CatalogError("cannot open catalog " + path.string() + ": " + error.sqlite_message());
+  }
+
+  static Database open(const std::filesystem::path& path) {
+    try {
+      return Database(path, {storage::Access::read_only, /*single_thread=*/true});
+    } catch (const SqliteError& error) {
+      fail(path, error);
+    }
   }
 
   // Prepares `sql` and reads its plan. `path` names the catalog in the error; empty for SQL
   // run by tests.
   PreparedQuery prepare(const std::filesystem::path& path, const std::string& sql) {
     PreparedQuery query;
-    sqlite3_stmt* stmt = nullptr;
-    int rc =
-        sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    query.stmt.reset(stmt);
-    if (rc != SQLITE_OK) {
-      if (!path.empty()) fail(path);
-      throw CatalogError(sqlite3_errmsg(db_.get()));
+    try {
+      query.stmt = db_.prepare(sql, /*persistent=*/true);
+    } catch (const SqliteError& error) {
+      if (!path.empty()) fail(path, error);
+      throw CatalogError(error.sqlite_message());
     }
-    sqlite3_stmt* plan = nullptr;
-    std::string explain = "EXPLAIN QUERY PLAN " + sql;
-    if (sqlite3_prepare_v2(db_.get(), explain.c_str(), -1, &plan, nullptr) == SQLITE_OK) {
+    try {
+      Statement plan = db_.prepare("EXPLAIN QUERY PLAN " + sql);
       // Rows look like "SCAN products" or "SEARCH products USING INDEX idx_... (category=? ...)"
       // ("SCAN TABLE products" before SQLite 3.36).
-      while (sqlite3_step(plan) == SQLITE_ROW) {
-        const auto* text = sqlite3_column_text(plan, 3);
-        std::string_view detail = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+      while (plan.step()) {
+        const std::string text = plan.column_text(3);
+        std::string_view detail = text;
         for (std::string_view marker : {"USING INDEX ", "USING COVERING INDEX "}) {
           if (auto at = detail.find(marker); at != std::string_view::npos) {
             std::string_view rest = detail.substr(at + marker.size());
@@ -228,30 +225,20 @@ class Connection {
           query.full_scan = true;
         }
       }
+    } catch (const SqliteError&) {
+      // No plan: the query still runs, reported as not scanning and using no index.
     }
-    sqlite3_finalize(plan);
     return query;
   }
 
-  static void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
-    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-  }
-
-  static std::string column_text(sqlite3_stmt* stmt, int column) {
-    const auto* text = sqlite3_column_text(stmt, column);
-    return text != nullptr ? std::string(reinterpret_cast<const char*>(text),
-                                         static_cast<size_t>(sqlite3_column_bytes(stmt, column)))
-                           : std::string();
-  }
-
-  static Product read_product(sqlite3_stmt* stmt) {
+  static Product read_product(const Statement& stmt) {
     Product product;
-    product.id = sqlite3_column_int64(stmt, 0);
-    product.name = column_text(stmt, 1);
-    product.category = column_text(stmt, 2);
-    product.price = sqlite3_column_double(stmt, 3);
-    product.popularity = sqlite3_column_int64(stmt, 4);
-    product.active = sqlite3_column_int(stmt, 5) != 0;
+    product.id = stmt.column_int64(0);
+    product.name = stmt.column_text(1);
+    product.category = stmt.column_text(2);
+    product.price = stmt.column_double(3);
+    product.popularity = stmt.column_int64(4);
+    product.active = stmt.column_int64(5) != 0;
     return product;
   }
 
@@ -270,7 +257,7 @@ class Connection {
     }
   }
 
-  std::unique_ptr<sqlite3, DbCloser> db_;  // declared first: closed after the statements
+  Database db_;  // declared first: closed after the statements
   PreparedQuery products_;
   PreparedQuery recommendations_;
   Watch watch_;

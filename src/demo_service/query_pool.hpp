@@ -92,17 +92,13 @@ class CatalogService {
   CatalogService(const CatalogService&) = delete;
   CatalogService& operator=(const CatalogService&) = delete;
 
-  // The browsing query, on the indexed pool (uses idx_products_category_active):
-  //   SELECT id, name, category, price, popularity, active FROM products
-  //   WHERE category = ? AND active = 1 LIMIT ?
-  // A negative limit is treated as 0.
+  // The browsing query (kProductsSql in catalog_sql.hpp), on the indexed pool (uses
+  // idx_products_category_active). A negative limit is treated as 0.
   void products(std::string category, int limit, Deadline deadline, CancelToken cancel,
                 QueryCallback done);
 
-  // The new feature as a developer who forgot its index wrote it, on the scan pool: a real full
-  // scan (NOT INDEXED, or SQLite would narrow it with idx_products_category_active):
-  //   ... FROM products NOT INDEXED WHERE category = ? AND active = 1
-  //   AND price BETWEEN ? AND ? ORDER BY popularity DESC LIMIT ?
+  // The new feature as a developer who forgot its index wrote it (kRecommendationsSql), on the
+  // scan pool: a real full scan.
   void recommendations(std::string category, double min_price, double max_price, int limit,
                        Deadline deadline, CancelToken cancel, QueryCallback done);
 

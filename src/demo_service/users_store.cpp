@@ -15,9 +15,11 @@
 #include <boost/json/value.hpp>
 
 #include "core/random.hpp"
-#include "demo_service/query_string.hpp"
+#include "http/query_string.hpp"
 
 namespace trafficsim::demo_service {
+
+using http::query_param;
 
 namespace {
 
@@ -371,7 +373,7 @@ std::variant<double, ApiError> parse_error_rate(std::string_view query) {
 
 int pick_error_endpoint_status(double rate, uint64_t random_bits) {
   static constexpr std::array<int, 4> kErrorStatuses{500, 502, 503, 504};
-  const double unit = static_cast<double>(random_bits >> 11) * 0x1.0p-53;  // [0, 1)
+  const double unit = core::unit_from_bits(random_bits);
   if (unit >= rate) return 200;
   // A second, independent draw from the same bits picks which error.
   return kErrorStatuses[core::mix64(random_bits) % kErrorStatuses.size()];

@@ -15,9 +15,11 @@
 
 #include <boost/json/object.hpp>
 
-#include "demo_service/api_error.hpp"
+#include "http/api_error.hpp"
 
 namespace trafficsim::demo_service {
+
+using http::ApiError;
 
 struct User {
   int64_t id;

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "demo_service/catalog_sql.hpp"
+
 namespace trafficsim::demo_service {
 namespace {
 
@@ -173,15 +175,11 @@ TEST(CatalogStoreTest, ProductsQueryUsesTheIndexAndRecommendationsScanTheTable) 
 
   EXPECT_EQ(db.value("SELECT sql FROM sqlite_schema WHERE name = 'idx_products_category_active'"),
             "CREATE INDEX idx_products_category_active ON products(category, active)");
-  std::string products_plan = db.plan(
-      "SELECT id, name, category, price, popularity, active FROM products"
-      " WHERE category = 'books' AND active = 1 LIMIT 50");
+  // The production queries themselves (their parameters unbound: a plan does not need them).
+  std::string products_plan = db.plan(std::string(kProductsSql));
   EXPECT_NE(products_plan.find("USING INDEX idx_products_category_active"), std::string::npos)
       << products_plan;
-  std::string recommendations_plan = db.plan(
-      "SELECT id, name, category, price, popularity, active FROM products NOT INDEXED"
-      " WHERE category = 'books' AND active = 1 AND price BETWEEN 10 AND 500"
-      " ORDER BY popularity DESC LIMIT 10");
+  std::string recommendations_plan = db.plan(std::string(kRecommendationsSql));
   EXPECT_EQ(recommendations_plan.rfind("SCAN products", 0), 0u) << recommendations_plan;
   EXPECT_EQ(recommendations_plan.find("INDEX"), std::string::npos) << recommendations_plan;
 }

@@ -186,18 +186,21 @@ TEST(DemoClockTest, AStartInTheFutureHasNotBegun) {
   EXPECT_EQ(clock.rule().phase, DemoPhase::calm);
 }
 
+// effect_at is what the recommendations handler calls: these tests exercise its production path.
+
 TEST(DemoClockTest, DelaysStayInThePhaseRange) {
-  double now = 0;
-  const DemoClock clock(black_friday(0, 60), [&] { return now; });
+  const DemoClock clock(black_friday(0, 60));
   for (const double minute : {0.5, 3.0, 7.0, 12.0, 17.0, 25.0}) {
-    now = minute;  // seconds = minutes at scale 60
-    const PhaseRule& rule = clock.rule();
+    const double now = minute;  // seconds = minutes at scale 60
+    const PhaseRule& rule = demo_phase_rule(minute);
     double lowest = 1e9;
     double highest = 0;
     for (uint64_t i = 0; i < 2000; ++i) {
-      const double delay_ms = clock.sample_delay_ms(core::mix64(i));
-      lowest = std::min(lowest, delay_ms);
-      highest = std::max(highest, delay_ms);
+      const RecommendationEffect effect = clock.effect_at(now, core::mix64(i));
+      ASSERT_EQ(effect.phase, rule.phase);
+      ASSERT_DOUBLE_EQ(effect.minute, minute);
+      lowest = std::min(lowest, effect.delay_ms);
+      highest = std::max(highest, effect.delay_ms);
     }
     EXPECT_GE(lowest, rule.min_delay_ms) << minute;
     EXPECT_LE(highest, rule.max_delay_ms) << minute;
@@ -208,32 +211,37 @@ TEST(DemoClockTest, DelaysStayInThePhaseRange) {
 }
 
 TEST(DemoClockTest, ScriptedFailuresFollowThePhaseRatio) {
-  double now = 0;
-  const DemoClock clock(black_friday(0, 60), [&] { return now; });
+  const DemoClock clock(black_friday(0, 60));
   for (const double minute : {0.5, 3.0, 7.0, 12.0, 17.0, 25.0}) {
-    now = minute;
     int failures = 0;
-    for (uint64_t i = 0; i < 2000; ++i) failures += clock.scripted_failure(core::mix64(i));
-    EXPECT_NEAR(failures / 2000.0, clock.rule().failure_ratio, 0.05) << minute;
+    for (uint64_t i = 0; i < 2000; ++i) failures += clock.effect_at(minute, core::mix64(i)).fail;
+    EXPECT_NEAR(failures / 2000.0, demo_phase_rule(minute).failure_ratio, 0.05) << minute;
   }
-  now = 0.5;
-  for (uint64_t i = 0; i < 2000; ++i) ASSERT_FALSE(clock.scripted_failure(core::mix64(i)));
+  for (uint64_t i = 0; i < 2000; ++i) ASSERT_FALSE(clock.effect_at(0.5, core::mix64(i)).fail);
 }
 
 TEST(DemoClockTest, FailuresDoNotTrackTheDelayDrawnFromTheSameBits) {
   // With shared bits, a correlated implementation would fail only on the slowest requests.
-  const DemoClock clock(black_friday(0, 60), [] { return 25.0; });
+  const DemoClock clock(black_friday(0, 60));
   double failed_delay_sum = 0;
   int failed = 0;
   for (uint64_t i = 0; i < 4000; ++i) {
-    const uint64_t bits = core::mix64(i);
-    if (clock.scripted_failure(bits)) {
-      failed_delay_sum += clock.sample_delay_ms(bits);
+    const RecommendationEffect effect = clock.effect_at(25.0, core::mix64(i));
+    if (effect.fail) {
+      failed_delay_sum += effect.delay_ms;
       ++failed;
     }
   }
   ASSERT_GT(failed, 0);
   EXPECT_NEAR(failed_delay_sum / failed, 2850, 50);  // the midpoint of 2500-3200
+}
+
+TEST(DemoClockTest, EffectDependsOnTheTimeGivenNotTheClocksOwnNow) {
+  // The clock's own now says minute 0; the time passed in decides.
+  const DemoClock clock(black_friday(0, 60), [] { return 0.0; });
+  const RecommendationEffect effect = clock.effect_at(25.0, core::mix64(1));
+  EXPECT_EQ(effect.phase, DemoPhase::collapse);
+  EXPECT_GE(effect.delay_ms, 2500);
 }
 
 TEST(DemoClockTest, DisabledDemoStaysCalmAndNeverFails) {
@@ -243,8 +251,10 @@ TEST(DemoClockTest, DisabledDemoStaysCalmAndNeverFails) {
   EXPECT_EQ(clock.minute(), 0);
   EXPECT_EQ(clock.rule().phase, DemoPhase::calm);
   for (uint64_t i = 0; i < 1000; ++i) {
-    ASSERT_FALSE(clock.scripted_failure(core::mix64(i)));
-    ASSERT_LE(clock.sample_delay_ms(core::mix64(i)), 300);
+    const RecommendationEffect effect = clock.effect_at(1e9, core::mix64(i));
+    ASSERT_FALSE(effect.fail);
+    ASSERT_EQ(effect.delay_ms, 0);  // without the demo the endpoint adds nothing
+    ASSERT_EQ(effect.phase, DemoPhase::calm);
   }
 }
 

@@ -132,6 +132,31 @@ TEST(FaultParseTest, AcceptsDurationsAndSecondsForExpiry) {
   }
 }
 
+TEST(FaultParseTest, ExpiryHasOneUpperBoundForBothForms) {
+  // Exactly the bound (30 days) is accepted, written either way.
+  for (const std::string text : {R"("720h")", "2592000"}) {
+    const Fault fault =
+        parsed(R"({"name":"e","route":"/x","delay":{"mean_ms":1},"expires_in":)" + text + "}");
+    ASSERT_TRUE(fault.expires_at_unix) << text;
+    EXPECT_DOUBLE_EQ(*fault.expires_at_unix, kNow + kMaxFaultExpiresSeconds) << text;
+  }
+  // Beyond it both forms are refused, with one message naming the field and the bound. A number
+  // used to be accepted whatever its size (1e12 s: 31 700 years).
+  std::vector<std::string> messages;
+  for (const std::string text : {R"("721h")", "2592001", R"("1000000h")", "1e12", "1e300"}) {
+    const std::string json =
+        R"({"name":"e","route":"/x","delay":{"mean_ms":1},"expires_in":)" + text + "}";
+    EXPECT_TRUE(RejectsNaming(json, "expires_in")) << text;
+    auto result = parse_fault(json, kNow);
+    if (const auto* error = std::get_if<ApiError>(&result)) messages.push_back(error->message);
+  }
+  ASSERT_EQ(messages.size(), 5u);
+  for (const auto& message : messages) {
+    EXPECT_EQ(message, messages.front());
+    EXPECT_NE(message.find("30 days"), std::string::npos) << message;
+  }
+}
+
 TEST(FaultParseTest, AcceptsEveryMethodAndTheWildcard) {
   for (const char* method : {"GET", "post", "Put", "PATCH", "delete", "HEAD", "OPTIONS", "*"}) {
     const Fault fault = parsed(std::string(R"({"name":"m","route":"/x","abort":{"status":500},)") +

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "core/random.hpp"
-#include "demo_service/query_string.hpp"
 
 namespace trafficsim::demo_service {
 namespace {
@@ -48,31 +47,6 @@ T ok(const std::variant<T, ApiError>& result) {
     return T{};
   }
   return std::get<T>(result);
-}
-
-// ---- query strings --------------------------------------------------------------------------
-
-TEST(QueryStringTest, FindsDecodedParameters) {
-  EXPECT_EQ(query_param("limit=20&offset=40", "offset"), "40");
-  EXPECT_EQ(query_param("?limit=20", "limit"), "20");
-  EXPECT_EQ(query_param("q=hello+world%21&x=1", "q"), "hello world!");
-  EXPECT_EQ(query_param("error%52ate=0.3", "errorRate"), "0.3");  // names are decoded too
-  EXPECT_EQ(query_param("a=1&a=2", "a"), "1");                    // the first one wins
-  EXPECT_EQ(query_param("a&b=", "a"), "");
-  EXPECT_EQ(query_param("a&b=", "b"), "");
-  EXPECT_EQ(query_param("a=1&&b=2", "b"), "2");
-  EXPECT_EQ(query_param("x=a=b", "x"), "a=b");
-}
-
-TEST(QueryStringTest, AbsentParametersAreNullopt) {
-  EXPECT_EQ(query_param("", "limit"), std::nullopt);
-  EXPECT_EQ(query_param("limits=5&xlimit=3", "limit"), std::nullopt);
-}
-
-TEST(QueryStringTest, KeepsMalformedEscapesLiterally) {
-  EXPECT_EQ(percent_decode("100%"), "100%");
-  EXPECT_EQ(percent_decode("%G1%4"), "%G1%4");
-  EXPECT_EQ(percent_decode("%2f%2F"), "//");
 }
 
 // ---- seed users -----------------------------------------------------------------------------

@@ -629,6 +629,36 @@ TEST(TargetService, OversizedBodiesHeadsAndMalformedRequestsGetTheRightStatus) {
   EXPECT_EQ(http_call(svc->port(), "GET", "/health/live").status, 200);
 }
 
+TEST(TargetService, MetricsExposeTheHttpServersCounters) {
+  auto svc = start_target();
+  const int p = svc->port();
+  EXPECT_EQ(http_call(p, "POST", "/hackathon/classify", std::string(1'100'000, 'x')).status, 413);
+  testing::raw_exchange(p, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                               std::string(20'000, 'a') + "\r\n\r\n");
+  testing::raw_exchange(p, "GARBAGE\r\n\r\n");
+  // The server counts a rejection around the time it answers it: wait for all three.
+  const std::vector<std::string> rejected = {
+      R"(http_server_rejected_requests_total{reason="body_too_large"})",
+      R"(http_server_rejected_requests_total{reason="header_too_large"})",
+      R"(http_server_rejected_requests_total{reason="bad_request"})"};
+  std::string metrics;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    metrics = http_call(p, "GET", "/metrics").body;
+    bool all = std::all_of(rejected.begin(), rejected.end(),
+                           [&](const std::string& series) { return sample(metrics, series) >= 1; });
+    if (all || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::yield();
+  }
+  for (const auto& series : rejected) EXPECT_EQ(sample(metrics, series), 1) << series;
+  EXPECT_GE(sample(metrics, "http_server_connections_accepted_total"), 4);
+  EXPECT_GE(sample(metrics, "http_server_requests_total"), 1);
+  EXPECT_GE(sample(metrics, "http_server_timeouts_total"), 0);
+  EXPECT_GE(sample(metrics, "http_server_client_gone_total"), 0);
+  EXPECT_GE(sample(metrics, "http_connections_open"), 1);  // the scrape's own connection
+  EXPECT_NE(metrics.find("# TYPE http_server_rejected_requests_total counter"), std::string::npos);
+}
+
 TEST(TargetService, IdleAndSlowClientsAreClosedAfterTheTimeout) {
   auto svc = start_target([](TargetOptions& o) {
     o.idle_timeout = std::chrono::milliseconds(300);

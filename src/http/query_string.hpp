@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace trafficsim::demo_service {
+namespace trafficsim::http {
 
 // Decodes one query component. A '%' not followed by two hex digits is kept literally: the
 // endpoints validate the decoded value anyway, and a stray '%' is clearer in their message.
@@ -16,4 +16,4 @@ std::string percent_decode(std::string_view text);
 // ("a=1&&b=2") are skipped.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
-}  // namespace trafficsim::demo_service
+}  // namespace trafficsim::http

@@ -1,11 +1,11 @@
 #pragma once
-// The error every target endpoint answers with: an HTTP status, a machine-readable code, the
+// The error an endpoint answers with: an HTTP status, a machine-readable code, the
 // field at fault (when there is one) and a sentence for people. Serialised as
 // {"error": code, "field": field, "message": message} ("field" omitted when empty).
 #include <boost/json/object.hpp>
 #include <string>
 
-namespace trafficsim::demo_service {
+namespace trafficsim::http {
 
 struct ApiError {
   int status = 400;
@@ -22,4 +22,4 @@ struct ApiError {
   }
 };
 
-}  // namespace trafficsim::demo_service
+}  // namespace trafficsim::http

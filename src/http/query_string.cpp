@@ -1,6 +1,6 @@
-#include "demo_service/query_string.hpp"
+#include "http/query_string.hpp"
 
-namespace trafficsim::demo_service {
+namespace trafficsim::http {
 
 namespace {
 
@@ -46,4 +46,4 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-}  // namespace trafficsim::demo_service
+}  // namespace trafficsim::http

@@ -1,0 +1,95 @@
+// Health, /metrics, recent traces and the fault administration API (/admin/faults).
+#include <cmath>
+
+#include "demo_service/service_impl.hpp"
+
+#ifndef TRAFFICSIM_VERSION
+#define TRAFFICSIM_VERSION "dev"
+#endif
+
+namespace trafficsim::demo_service {
+
+namespace json = boost::json;
+using http::ApiError;
+using http::ServerRequest;
+using http::ServerResponse;
+
+void TargetService::Impl::add_admin_routes() {
+  router.add("GET", "/health", bind(&Impl::health));
+  router.add("GET", "/health/live", Handler([this](const ExchangePtr& ex) {
+               respond(ex, ServerResponse{200, "application/json", "{\"status\":\"alive\"}"});
+             }));
+  router.add("GET", "/health/ready", Handler([this](const ExchangePtr& ex) {
+               bool ready = catalog != nullptr;
+               respond(ex, json_response(ready ? 200 : 503,
+                                         json::object{{"status", ready ? "ready" : "starting"},
+                                                      {"catalog_rows", catalog_info.rows}}));
+             }));
+  router.add("GET", "/metrics", Handler([this](const ExchangePtr& ex) {
+               respond(ex, ServerResponse{200, std::string(telemetry::kPrometheusContentType),
+                                          registry.expose()});
+             }));
+  router.add("GET", "/debug/traces", bind(&Impl::debug_traces));
+  router.add("GET", "/admin/faults", bind(&Impl::faults_list));
+  router.add("POST", "/admin/faults", bind(&Impl::faults_put));
+  router.add("DELETE", "/admin/faults", bind(&Impl::faults_clear));
+  router.add("POST", "/admin/faults/reset", bind(&Impl::faults_clear));
+  router.add("DELETE", "/admin/faults/{name}", bind(&Impl::faults_delete));
+}
+
+void TargetService::Impl::health(const ExchangePtr& ex) {
+  double uptime = std::chrono::duration<double>(Clock::now() - started_at).count();
+  respond(ex, json_response(
+                  200, json::object{{"status", "healthy"},
+                                    {"service", "trafficsim-target"},
+                                    {"version", TRAFFICSIM_VERSION},
+                                    {"uptime_seconds", std::round(uptime * 10) / 10},
+                                    {"demo", clock.to_json()},
+                                    {"catalog", json::object{{"rows", catalog_info.rows},
+                                                             {"path", catalog_info.path.string()}}},
+                                    {"faults_active", faults.list().size()}}));
+}
+
+void TargetService::Impl::debug_traces(const ExchangePtr& ex) {
+  auto limit = int_param(ex->request->query(), "limit", 50, 1, 1000);
+  if (auto* e = std::get_if<ApiError>(&limit)) return respond(ex, error_response(*e));
+  json::array items;
+  for (const auto& s : spans.recent(static_cast<size_t>(std::get<int64_t>(limit))))
+    items.push_back(telemetry::span_to_otlp_json(s));
+  respond(ex, json_response(
+                  200, json::object{{"spans", std::move(items)}, {"total", spans.total_added()}}));
+}
+
+void TargetService::Impl::faults_list(const ExchangePtr& ex) {
+  json::array items;
+  double t = now();
+  for (const auto& f : faults.list()) items.push_back(fault_to_json(f, t));
+  respond(ex, json_response(200, json::object{{"faults", std::move(items)}}));
+}
+
+void TargetService::Impl::faults_put(const ExchangePtr& ex) {
+  double t = now();
+  auto parsed = parse_fault(ex->request->body, t);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return respond(ex, error_response(*e));
+  Fault fault = std::get<Fault>(parsed);
+  auto body = fault_to_json(fault, t);
+  auto put = faults.put(std::move(fault));
+  if (auto* e = std::get_if<ApiError>(&put)) return respond(ex, error_response(*e));
+  bool created = std::get<FaultRegistry::PutOutcome>(put) == FaultRegistry::PutOutcome::created;
+  respond(ex, json_response(created ? 201 : 200, body));
+}
+
+void TargetService::Impl::faults_delete(const ExchangePtr& ex) {
+  if (!faults.remove(ex->id_param))
+    return respond(ex, error_response(ApiError{404, "not_found", "name",
+                                               "no fault named '" + ex->id_param + "'"}));
+  respond(ex, ServerResponse{204, "application/json", ""});
+}
+
+void TargetService::Impl::faults_clear(const ExchangePtr& ex) {
+  size_t n = faults.list().size();
+  faults.clear();
+  respond(ex, json_response(200, json::object{{"removed", n}}));
+}
+
+}  // namespace trafficsim::demo_service
