@@ -14,6 +14,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/signals.hpp"
+#include "core/clock.hpp"
 #include "demo_service/target_service.hpp"
 #include "jobs/target_session.hpp"
 
@@ -112,9 +113,7 @@ int run_target(const TargetCommandOptions& o) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitUsage;
   }
-  double now = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  double now = core::unix_now_s();
   try {
     t.demo = demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); }, now);
   } catch (const demo_service::ConfigError& e) {

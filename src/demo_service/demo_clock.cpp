@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.hpp"
 #include "core/random.hpp"
 
 namespace trafficsim::demo_service {
@@ -16,11 +17,6 @@ namespace {
 constexpr double kMaxTimeScale = 3600;
 // Salt so that the failure draw is independent of the delay draw from the same bits.
 constexpr uint64_t kFailureSalt = 0x6661696c75726521ULL;
-
-double system_now_unix_seconds() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string lower_ascii(std::string_view text) {
   std::string out(text);
@@ -101,36 +97,35 @@ DemoSettings demo_settings_from_env(const std::function<const char*(const char*)
     fail("DEMO_MODE", mode, "\"blackfriday\", \"off\", \"none\" or empty");
   }
 
-  settings.start_unix_seconds = now_unix_seconds;
+  settings.clock.start_unix = now_unix_seconds;
   if (const std::string_view start = read("DEMO_START_TIMESTAMP"); !start.empty()) {
     const std::optional<double> seconds = parse_number(start);
     if (!seconds || *seconds < 0) fail("DEMO_START_TIMESTAMP", start, "unix seconds (>= 0)");
-    settings.start_unix_seconds = *seconds;
+    settings.clock.start_unix = *seconds;
   }
   if (const std::string_view scale = read("DEMO_TIME_SCALE"); !scale.empty()) {
     const std::optional<double> value = parse_number(scale);
     if (!value || *value <= 0 || *value > kMaxTimeScale) {
       fail("DEMO_TIME_SCALE", scale, "a number greater than 0 and at most 3600");
     }
-    settings.time_scale = *value;
+    settings.clock.time_scale = *value;
   }
   if (const std::string_view duration = read("DEMO_DURATION_MINUTES"); !duration.empty()) {
     const std::optional<double> value = parse_number(duration);
     if (!value || *value <= 0) fail("DEMO_DURATION_MINUTES", duration, "a number of minutes > 0");
-    settings.duration_minutes = *value;
+    settings.clock.duration_minutes = *value;
   }
   return settings;
 }
 
 DemoClock::DemoClock(DemoSettings settings, NowFn now)
     : settings_(std::move(settings)), now_(std::move(now)) {
-  if (!now_) now_ = system_now_unix_seconds;
+  if (!now_) now_ = core::unix_now_s;
 }
 
 double DemoClock::minute_at(double unix_now) const {
   if (!settings_.enabled) return 0;
-  const double elapsed_seconds = unix_now - settings_.start_unix_seconds;
-  return std::max(0.0, elapsed_seconds * settings_.time_scale / 60);
+  return core::demo_minute(settings_.clock, unix_now);
 }
 
 RecommendationEffect DemoClock::effect_at(double unix_now, uint64_t random_bits) const {
@@ -150,9 +145,9 @@ boost::json::object DemoClock::to_json() const {
   boost::json::object o;
   o["mode"] = settings_.mode;
   o["enabled"] = settings_.enabled;
-  o["start_timestamp"] = settings_.start_unix_seconds;
-  o["time_scale"] = settings_.time_scale;
-  o["duration_minutes"] = settings_.duration_minutes;
+  o["start_timestamp"] = settings_.clock.start_unix;
+  o["time_scale"] = settings_.clock.time_scale;
+  o["duration_minutes"] = settings_.clock.duration_minutes;
   o["minute"] = demo_minute;
   o["phase"] = demo_phase_name(demo_phase_rule(demo_minute).phase);
   return o;

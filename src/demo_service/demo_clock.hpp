@@ -13,6 +13,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "core/demo_clock.hpp"
+
 namespace trafficsim::demo_service {
 
 enum class DemoPhase { calm, warming, surge, degraded, critical, collapse };
@@ -50,9 +52,7 @@ class ConfigError : public std::runtime_error {
 struct DemoSettings {
   bool enabled = false;
   std::string mode;  // "blackfriday" when enabled, "" otherwise
-  double start_unix_seconds = 0;
-  double time_scale = 1.0;  // demo seconds per real second
-  double duration_minutes = 30;
+  core::DemoClockSpec clock;  // the same clock type the scenarios run on
 };
 
 // Reads, through getenv_fn (returns nullptr when unset):

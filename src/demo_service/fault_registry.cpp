@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/random.hpp"
 
@@ -179,11 +180,6 @@ std::variant<std::optional<std::string>, ApiError> string_field(const boost::jso
   return std::optional<std::string>(std::string(value->get_string()));
 }
 
-double system_now_unix() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 std::variant<Fault, ApiError> parse_fault(std::string_view json_body, double now_unix) {
@@ -329,7 +325,7 @@ struct FaultRegistry::Entry {
 
 FaultRegistry::FaultRegistry(std::function<double()> now_unix, size_t max_faults)
     : now_unix_(std::move(now_unix)), max_faults_(max_faults) {
-  if (!now_unix_) now_unix_ = system_now_unix;
+  if (!now_unix_) now_unix_ = core::unix_now_s;
 }
 
 FaultRegistry::~FaultRegistry() = default;

@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "core/json_text.hpp"
+#include "core/clock.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/service_impl.hpp"
 
@@ -69,15 +70,6 @@ std::string_view method_label(std::string_view m) {
   for (auto k : known)
     if (k == m) return k;
   return "OTHER";
-}
-
-std::string iso_time(double unix_seconds) {
-  auto secs = static_cast<std::time_t>(unix_seconds);
-  int ms = static_cast<int>((unix_seconds - static_cast<double>(secs)) * 1000.0);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 bool observability_route(std::string_view route) {
@@ -209,7 +201,7 @@ void TargetService::Impl::respond(const ExchangePtr& ex, ServerResponse response
   spans.add(std::move(span));
 
   if (access_log) {
-    json::object line{{"time", iso_time(ex->started_unix + seconds)},
+    json::object line{{"time", core::format_rfc3339(ex->started_unix + seconds, 3)},
                       {"traffic_type", ex->traffic_type},
                       {"method", req.method},
                       {"endpoint", ex->route},

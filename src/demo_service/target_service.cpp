@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/clock.hpp"
 #include "demo_service/service_impl.hpp"
 
 namespace trafficsim::demo_service {
@@ -17,10 +18,6 @@ using http::ServerResponse;
 
 namespace {
 
-double system_now_unix() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 int default_scan_threads() {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return static_cast<int>(std::max(1u, cores / 2));
@@ -30,7 +27,7 @@ int default_scan_threads() {
 
 TargetService::Impl::Impl(TargetOptions o)
     : options(std::move(o)),
-      now(options.now_unix ? options.now_unix : std::function<double()>(system_now_unix)),
+      now(options.now_unix ? options.now_unix : std::function<double()>(core::unix_now_s)),
       seed(options.seed != 0 ? options.seed
                              : static_cast<uint64_t>(Clock::now().time_since_epoch().count())),
       spans(options.span_capacity),

@@ -14,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/clock.hpp"
 #include "core/random.hpp"
 #include "http/query_string.hpp"
 
@@ -31,16 +32,7 @@ ApiError error(int status, std::string code, std::string field, std::string mess
 }
 
 std::string system_now_iso() {
-  using namespace std::chrono;
-  const auto now = time_point_cast<milliseconds>(system_clock::now());
-  const std::time_t seconds = system_clock::to_time_t(now);
-  const auto millis = now.time_since_epoch().count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + length, sizeof text - length, ".%03dZ", static_cast<int>(millis));
-  return text;
+  return core::format_rfc3339(std::chrono::system_clock::now(), 3);
 }
 
 // Seed users: every (first, last) pair appears once per 400 ids; the id in the email keeps

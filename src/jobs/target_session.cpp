@@ -42,9 +42,7 @@ void TargetSession::open(const TargetChoice& choice, const scenarios::DemoClockS
   if (clock) {
     t.demo.enabled = true;
     t.demo.mode = "blackfriday";
-    t.demo.start_unix_seconds = clock->start_unix;
-    t.demo.time_scale = clock->time_scale;
-    t.demo.duration_minutes = clock->duration_minutes;
+    t.demo.clock = *clock;
   }
   try {
     service_ = std::make_unique<demo_service::TargetService>(std::move(t));
@@ -70,9 +68,7 @@ scenarios::DemoClockSpec resolve_demo_clock(const std::string& url,
   try {
     auto env = demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); },
                                                     now_unix);
-    clock.start_unix = env.start_unix_seconds;
-    clock.time_scale = env.time_scale;
-    clock.duration_minutes = env.duration_minutes;
+    clock = env.clock;
   } catch (const demo_service::ConfigError& e) {
     throw ClockConfigError(e.what());
   }

@@ -150,10 +150,6 @@ core::RateProfile rate_profile(const RateSpec& spec, double duration_s,
 
 // ---- the demo clock -------------------------------------------------------------------------
 
-double demo_minute(const DemoClockSpec& clock, double now_unix) {
-  return std::max(0.0, (now_unix - clock.start_unix) * clock.time_scale / 60.0);
-}
-
 core::RateProfile demo_minutes_profile(const std::vector<std::pair<double, double>>& points,
                                        const DemoClockSpec& clock, double now_unix,
                                        double duration_s) {

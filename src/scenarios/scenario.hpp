@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/demo_clock.hpp"
 #include "core/rate_profile.hpp"
 #include "core/text_template.hpp"
 #include "load/plan.hpp"
@@ -97,12 +98,9 @@ struct Scenario {
 // Parses and checks a scenario. Throws ScenarioError.
 Scenario load_scenario(const Source& source, const LoadOptions& options);
 
-// The demo clock a run is bound to (seed 002): demo minute = (now - start) * scale / 60.
-struct DemoClockSpec {
-  double start_unix = 0;
-  double time_scale = 1;
-  double duration_minutes = 30;
-};
+// The demo clock a run is bound to (seed 002): the one type the demo service uses too.
+using core::DemoClockSpec;
+using core::demo_minute;
 
 struct BuildOptions {
   std::string url;  // streams without their own url go here
@@ -118,8 +116,6 @@ struct BuildOptions {
 // clock, nothing to send).
 load::Plan build_plan(const Scenario& scenario, const BuildOptions& options);
 
-// The demo minute at now_unix on `clock`.
-double demo_minute(const DemoClockSpec& clock, double now_unix);
 
 // A demo-minute table converted to a wall-clock profile starting at now_unix and lasting
 // duration_s: knot (m, rps) lands at t = (m - m0) * 60 / scale.

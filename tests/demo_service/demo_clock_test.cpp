@@ -80,9 +80,9 @@ TEST(DemoSettingsTest, DefaultsWhenNothingIsSet) {
   const DemoSettings settings = demo_settings_from_env(env.fn(), kNow);
   EXPECT_FALSE(settings.enabled);
   EXPECT_EQ(settings.mode, "");
-  EXPECT_EQ(settings.start_unix_seconds, kNow);
-  EXPECT_EQ(settings.time_scale, 1.0);
-  EXPECT_EQ(settings.duration_minutes, 30);
+  EXPECT_EQ(settings.clock.start_unix, kNow);
+  EXPECT_EQ(settings.clock.time_scale, 1.0);
+  EXPECT_EQ(settings.clock.duration_minutes, 30);
 }
 
 TEST(DemoSettingsTest, ReadsEveryVariable) {
@@ -93,9 +93,9 @@ TEST(DemoSettingsTest, ReadsEveryVariable) {
   const DemoSettings settings = demo_settings_from_env(env.fn(), kNow);
   EXPECT_TRUE(settings.enabled);
   EXPECT_EQ(settings.mode, "blackfriday");
-  EXPECT_EQ(settings.start_unix_seconds, 1764300000.5);
-  EXPECT_EQ(settings.time_scale, 60);
-  EXPECT_EQ(settings.duration_minutes, 25);
+  EXPECT_EQ(settings.clock.start_unix, 1764300000.5);
+  EXPECT_EQ(settings.clock.time_scale, 60);
+  EXPECT_EQ(settings.clock.duration_minutes, 25);
 }
 
 TEST(DemoSettingsTest, ModeIsCaseInsensitiveAndCanBeSwitchedOff) {
@@ -109,7 +109,7 @@ TEST(DemoSettingsTest, ModeIsCaseInsensitiveAndCanBeSwitchedOff) {
 
 TEST(DemoSettingsTest, EmptyStartTimestampMeansNow) {
   const FakeEnv env{{{"DEMO_MODE", "blackfriday"}, {"DEMO_START_TIMESTAMP", ""}}};
-  EXPECT_EQ(demo_settings_from_env(env.fn(), kNow).start_unix_seconds, kNow);
+  EXPECT_EQ(demo_settings_from_env(env.fn(), kNow).clock.start_unix, kNow);
 }
 
 TEST(DemoSettingsTest, ErrorsNameTheVariableAndTheValue) {
@@ -139,9 +139,9 @@ TEST(DemoSettingsTest, AcceptsTheLimitsOfTheRanges) {
                      {"DEMO_START_TIMESTAMP", "0"},
                      {"DEMO_DURATION_MINUTES", "0.5"}}};
   const DemoSettings settings = demo_settings_from_env(env.fn(), kNow);
-  EXPECT_EQ(settings.time_scale, 3600);
-  EXPECT_EQ(settings.start_unix_seconds, 0);
-  EXPECT_EQ(settings.duration_minutes, 0.5);
+  EXPECT_EQ(settings.clock.time_scale, 3600);
+  EXPECT_EQ(settings.clock.start_unix, 0);
+  EXPECT_EQ(settings.clock.duration_minutes, 0.5);
 }
 
 // ---- the clock ------------------------------------------------------------------------------
@@ -150,8 +150,8 @@ DemoSettings black_friday(double start, double time_scale) {
   DemoSettings settings;
   settings.enabled = true;
   settings.mode = "blackfriday";
-  settings.start_unix_seconds = start;
-  settings.time_scale = time_scale;
+  settings.clock.start_unix = start;
+  settings.clock.time_scale = time_scale;
   return settings;
 }
 
@@ -246,7 +246,7 @@ TEST(DemoClockTest, EffectDependsOnTheTimeGivenNotTheClocksOwnNow) {
 
 TEST(DemoClockTest, DisabledDemoStaysCalmAndNeverFails) {
   DemoSettings off;  // enabled = false
-  off.start_unix_seconds = 0;
+  off.clock.start_unix = 0;
   const DemoClock clock(off, [] { return 1e9; });  // long after any start
   EXPECT_EQ(clock.minute(), 0);
   EXPECT_EQ(clock.rule().phase, DemoPhase::calm);
@@ -266,7 +266,7 @@ TEST(DemoClockTest, DefaultClockIsTheSystemClock) {
 
 TEST(DemoClockTest, ToJsonReportsSettingsMinuteAndPhase) {
   DemoSettings settings = black_friday(1000, 60);
-  settings.duration_minutes = 25;
+  settings.clock.duration_minutes = 25;
   const DemoClock clock(settings, [] { return 1016.0; });
   const boost::json::object json = clock.to_json();
   EXPECT_EQ(json.size(), 7u);

@@ -288,8 +288,8 @@ TEST(TargetService, PhaseFollowsTheDemoMinuteOfAnInjectedClock) {
   auto svc = start_target([&](TargetOptions& o) {
     o.demo.enabled = true;
     o.demo.mode = "blackfriday";
-    o.demo.start_unix_seconds = t0;
-    o.demo.time_scale = 1;
+    o.demo.clock.start_unix = t0;
+    o.demo.clock.time_scale = 1;
     o.now_unix = clock.fn();
   });
   struct Step {
