@@ -113,7 +113,8 @@ bool ResponseStream::write(std::string chunk) const {
   bool wake = false;
   {
     std::unique_lock lock(core.mu);
-    if (core.closed || core.finish_requested) return false;
+    // cancelled also covers a stream whose session closed before it could take the stream.
+    if (core.closed || core.finish_requested || core.cancelled->load()) return false;
     if (chunk.empty()) return true;
     size_t framed = chunk.size() + (core.chunked ? 20 : 0);  // an upper bound for the framing
     if (core.unsent + framed > core.limit) {
@@ -139,7 +140,7 @@ void ResponseStream::finish() const {
 bool ResponseStream::closed() const {
   if (!handle_) return true;
   std::lock_guard lock(handle_->core->mu);
-  return handle_->core->closed;
+  return handle_->core->closed || handle_->core->cancelled->load();
 }
 
 void ResponseStream::on_close(std::function<void()> fn) const {

@@ -69,7 +69,9 @@ struct StreamHead {
 // A streamed response body in progress. A copyable handle; every member is safe from any thread.
 // Chunks go to the socket in the order write() took the stream's lock, each as soon as the
 // socket takes it (no batching beyond what is queued meanwhile). When the last handle goes away
-// without finish(), the stream is finished then.
+// without finish(), the stream is finished then. An open stream holds its connection (one of
+// max_connections). Once Server::stop() returned, every member is a harmless no-op (write()
+// returns false), but none may run while the Server is being destroyed.
 class ResponseStream {
  public:
   struct Handle;

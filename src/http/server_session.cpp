@@ -449,12 +449,15 @@ ResponseStream open_response_stream(const std::shared_ptr<Reply::State>& state, 
   core->notify_posted = true;  // on_stream_start writes what is pending
   auto executor = session->stream_.get_executor();
   std::weak_ptr<Session> weak = session;
+  // A live session means a live io_context: a stream that outlives its server posts nothing.
   core->notify = [weak, executor] {
+    if (weak.expired()) return;
     asio::post(executor, [weak] {
       if (auto self = weak.lock()) self->on_stream_ready();
     });
   };
   core->drop = [weak, executor] {
+    if (weak.expired()) return;
     asio::post(executor, [weak] {
       if (auto self = weak.lock()) self->on_stream_overflow();
     });

@@ -70,7 +70,9 @@ bool SseWriter::comment(std::string_view text) {
   return stream_.write(std::move(out));
 }
 
-void SseWriter::finish() { stream_.finish(); }
+void SseWriter::finish() {
+  stream_.finish();
+}
 
 std::optional<std::string_view> SseWriter::last_event_id(const ServerRequest& request) {
   return request.header("Last-Event-ID");

@@ -208,8 +208,8 @@ TEST(ResponseStream, Http10ClientGetsARawBodyEndedByTheClose) {
 
 TEST(ResponseStream, HandlerHeadersCannotOverrideTheFraming) {
   auto server = start_server({}, [](std::shared_ptr<const ServerRequest>, Reply reply) {
-    auto s = reply.stream(StreamHead{200, "text/plain",
-                                     {{"Content-Length", "3"}, {"X-Evil", "a\r\nInjected: yes"}}});
+    auto s = reply.stream(
+        StreamHead{200, "text/plain", {{"Content-Length", "3"}, {"X-Evil", "a\r\nInjected: yes"}}});
     s.write("abc");
     s.finish();
   });

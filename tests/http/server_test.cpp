@@ -131,8 +131,7 @@ TEST(Server, ReplySentFromAnotherThreadReachesTheClient) {
   auto p = parked.take();
   ASSERT_TRUE(p);
   EXPECT_EQ(p->request->target, "/later");
-  std::thread([reply = p->reply] { reply.send(ServerResponse{202, "text/plain", "done"}); })
-      .join();
+  std::thread([reply = p->reply] { reply.send(ServerResponse{202, "text/plain", "done"}); }).join();
   auto r = call.get();
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.body, "done");
@@ -150,9 +149,8 @@ TEST(Server, OnlyTheFirstAnswerOfAReplyIsSent) {
 }
 
 TEST(Server, HandlerThatThrowsIsAnswered500) {
-  auto server = start_server({}, [](std::shared_ptr<const ServerRequest>, Reply) {
-    throw std::runtime_error("boom");
-  });
+  auto server = start_server(
+      {}, [](std::shared_ptr<const ServerRequest>, Reply) { throw std::runtime_error("boom"); });
   EXPECT_EQ(testing::http_call(server->port(), "GET", "/").status, 500);
 }
 
@@ -198,7 +196,7 @@ TEST(Server, TransferEncodingOtherThanChunkedIsAnswered400AndClosed) {
   for (std::string te : {"gzip", "chunked, gzip", "identity", "gzip, chunked"}) {
     SCOPED_TRACE(te);
     auto out = raw_request(*server, "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
-                                     "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+                                        "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
     EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 400");
     EXPECT_NE(out.find("Connection: close"), std::string::npos);
     EXPECT_EQ(out.find("POST /x"), std::string::npos) << "the handler saw the request";
@@ -210,12 +208,12 @@ TEST(Server, TransferEncodingOtherThanChunkedIsAnswered400AndClosed) {
 TEST(Server, TransferEncodingTogetherWithContentLengthIsAnswered400) {
   auto server = start_server({}, echo_handler());
   auto out = raw_request(*server,
-                      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+                         "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 400");
   out = raw_request(*server,
-                 "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                 "Content-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+                    "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    "Content-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 400");
   EXPECT_EQ(server->counters().rejected_bad_request, 2u);
 }
@@ -223,8 +221,8 @@ TEST(Server, TransferEncodingTogetherWithContentLengthIsAnswered400) {
 TEST(Server, ChunkedRequestBodyIsAccepted) {
   auto server = start_server({}, echo_handler());
   auto out = raw_request(*server,
-                      "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+                         "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 200");
   EXPECT_NE(out.find("POST /x abc"), std::string::npos);
 }

@@ -26,7 +26,8 @@ inline std::unique_ptr<Server> start_server(ServerOptions options, RequestHandle
 // Answers 200 with "METHOD TARGET BODY".
 inline RequestHandler echo_handler() {
   return [](std::shared_ptr<const ServerRequest> req, Reply reply) {
-    reply.send(ServerResponse{200, "text/plain", req->method + " " + req->target + " " + req->body});
+    reply.send(
+        ServerResponse{200, "text/plain", req->method + " " + req->target + " " + req->body});
   };
 }
 
@@ -61,7 +62,8 @@ class ParkedReplies {
 
 // Polls `condition` until it holds or the deadline passes; true if it held.
 template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+bool eventually(Condition condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (!condition()) {
     if (std::chrono::steady_clock::now() >= until) return false;

@@ -52,8 +52,8 @@ TEST(SimpleGet, ReadsAChunkedBody) {
 
 TEST(SimpleGet, NobodyListeningIsAnErrorNotAResponse) {
   std::string error;
-  auto r = simple_get(url_of("http://127.0.0.1:" + std::to_string(testing::free_port()) + "/"),
-                      5s, &error);
+  auto r = simple_get(url_of("http://127.0.0.1:" + std::to_string(testing::free_port()) + "/"), 5s,
+                      &error);
   EXPECT_FALSE(r);
   EXPECT_FALSE(error.empty());
 }

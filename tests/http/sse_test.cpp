@@ -72,10 +72,8 @@ TEST(SseWriter, EachCallIsOneChunkWithExactEventStreamFraming) {
   });
   auto chunks = chunks_of(sse_exchange(*server));
   std::vector<std::string> expected = {
-      "retry: 3000\n\n",
-      "id: 41\nevent: snapshot\ndata: {\"rps\":20}\n\n",
-      ": heartbeat\n\n",
-      "data: plain message\n\n",
+      "retry: 3000\n\n",        "id: 41\nevent: snapshot\ndata: {\"rps\":20}\n\n",
+      ": heartbeat\n\n",        "data: plain message\n\n",
       "event: done\ndata:\n\n",  // empty data still dispatches an event
   };
   EXPECT_EQ(chunks, expected);

@@ -31,7 +31,9 @@ RawConnection::RawConnection(uint16_t port, int receive_buffer_bytes) {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-RawConnection::~RawConnection() { close(); }
+RawConnection::~RawConnection() {
+  close();
+}
 
 void RawConnection::close() {
   if (fd_ >= 0) ::close(fd_);
