@@ -1,7 +1,10 @@
 // One call = one connection: resolve, connect, write, read, all under one deadline.
 #include "http/async_client.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -10,6 +13,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "http/server_impl.hpp"
 #include "http/url.hpp"
@@ -114,22 +119,45 @@ class Call : public std::enable_shared_from_this<Call> {
   beast::flat_buffer buffer_;
 };
 
-}  // namespace
-
-void async_http_call(Server& server, ClientRequest request,
-                     std::function<void(ClientResult)> done) {
+// Starts one call on ioc; a URL it cannot call is reported on ioc too (never inline, so done
+// always runs on an io thread).
+void start_call(asio::io_context& ioc, ClientRequest request,
+                std::function<void(ClientResult)> done) {
   std::string error;
   auto url = parse_url(request.url, &error);
   if (!url || url->tls()) {
     ClientResult r;
     r.outcome = ClientOutcome::bad_url;
     r.error = url ? "https is not supported for service calls" : error;
-    server.post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    asio::post(ioc, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
     return;
   }
-  auto call = std::make_shared<Call>(server_io_context(server), std::move(*url),
-                                     std::move(request), std::move(done));
-  call->start();
+  std::make_shared<Call>(ioc, std::move(*url), std::move(request), std::move(done))->start();
+}
+
+}  // namespace
+
+void async_http_call(Server& server, ClientRequest request,
+                     std::function<void(ClientResult)> done) {
+  start_call(server_io_context(server), std::move(request), std::move(done));
+}
+
+struct AsyncClient::Impl {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  std::thread thread{[this] { ioc.run(); }};
+};
+
+AsyncClient::AsyncClient() : impl_(std::make_unique<Impl>()) {}
+
+AsyncClient::~AsyncClient() {
+  impl_->work.reset();
+  impl_->ioc.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void AsyncClient::call(ClientRequest request, std::function<void(ClientResult)> done) {
+  start_call(impl_->ioc, std::move(request), std::move(done));
 }
 
 }  // namespace trafficsim::http

@@ -1,9 +1,11 @@
 #pragma once
-// A small asynchronous HTTP/1.1 client on a Server's io threads, for a service that calls
-// another (checkout -> recommendations). One connection per call: it is for low-rate calls with
-// a deadline, not for load (that is load/worker.hpp).
+// A small asynchronous HTTP/1.1 client for low-rate calls with a deadline: a service calling
+// another (checkout -> recommendations) on its Server's io threads, or an exporter or webhook
+// sender on an AsyncClient's own io thread. One connection per call; not for load (that is
+// load/worker.hpp).
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,5 +35,24 @@ struct ClientRequest {
 // dropped when the server stops first).
 void async_http_call(Server& server, ClientRequest request,
                      std::function<void(ClientResult)> done);
+
+// The same calls without a Server: one io thread of its own, started by the constructor.
+// call() is safe from any thread; done runs exactly once, on that io thread — unless the client
+// is destroyed first: the destructor stops the thread and drops the calls still in flight
+// without calling their done (so done must not be what keeps their owner waiting forever).
+// Do not destroy the client from inside a done callback.
+class AsyncClient {
+ public:
+  AsyncClient();
+  ~AsyncClient();
+  AsyncClient(const AsyncClient&) = delete;
+  AsyncClient& operator=(const AsyncClient&) = delete;
+
+  void call(ClientRequest request, std::function<void(ClientResult)> done);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace trafficsim::http
