@@ -110,7 +110,8 @@ struct RequestEvent {
   uint32_t tmpl = 0;
   uint64_t k = 0;
   int status = 0;                // 0 when no response arrived
-  std::string_view outcome;      // "ok", "expected_failure", "status", "timeout", "connect", "error"
+  // "ok", "expected_failure", "status", "timeout", "connect", "closed_mid_response", "error"
+  std::string_view outcome;
   int64_t latency_us = 0;        // corrected: from the intended send time
   int64_t service_us = 0;        // from the actual send
   std::string_view request_line; // e.g. "POST /hackathon/classify HTTP/1.1"

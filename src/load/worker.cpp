@@ -272,7 +272,7 @@ void Worker::Impl::handle_event(Connection& c, uint32_t events, int64_t now) {
   }
   if (c.state == S::writing && (events & EPOLLOUT)) continue_write(c, now);
   if (c.state == S::free) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(c, now);
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(c, events, now);
 }
 
 void Worker::Impl::run() {

@@ -246,7 +246,11 @@ void Worker::Impl::continue_write(Connection& c, int64_t now) {
   c.state = Connection::State::reading;
 }
 
-void Worker::Impl::on_readable(Connection& c, int64_t now) {
+void Worker::Impl::on_readable(Connection& c, uint32_t events, int64_t now) {
+  // The peer's close was already seen by epoll in this wake-up: its edge will not come again,
+  // so read on until the read says so, even after a short read (the close often arrives with
+  // the last bytes, and a close-delimited or cut-off response ends only there).
+  const bool peer_closing = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   for (;;) {
     IoResult r = c.io.read(rbuf.data(), rbuf.size());
     switch (r.kind) {
@@ -270,9 +274,9 @@ void Worker::Impl::on_readable(Connection& c, int64_t now) {
       return;
     }
     if (!consume(c, rbuf.data(), r.n, now)) return;
-    // A short read drained the socket: with edge-triggered epoll, more data arriving later
-    // raises a new edge, so there is no need for a read that only returns EAGAIN.
-    if (r.drained) return;
+    // A short read drained the socket: with edge-triggered epoll, more data (or the close)
+    // arriving later raises a new edge, so there is no need for a read that only returns EAGAIN.
+    if (r.drained && !peer_closing) return;
   }
 }
 
@@ -309,7 +313,10 @@ void Worker::Impl::on_eof(Connection& c, int64_t now) {
         complete(c, now, /*peer_closed=*/true);
         return;
       }
-      transport_failed(c, now, "connection closed mid-response");
+      // Cut short: mid-head, before the declared length, or mid-chunk. Its own kind of error,
+      // counted now rather than left to time out.
+      request_failed(c, now, "connection closed mid-response",
+                     &EndpointStats::errors_closed_mid_response, "closed_mid_response");
       return;
     }
     // Closed before any byte of the response. On a reused keep-alive connection the server
@@ -345,12 +352,17 @@ void Worker::Impl::retry_elsewhere(Connection& c, int64_t now) {
 }
 
 void Worker::Impl::transport_failed(Connection& c, int64_t now, const std::string& why) {
+  request_failed(c, now, why, &EndpointStats::errors_other, "error");
+}
+
+void Worker::Impl::request_failed(Connection& c, int64_t now, const std::string& why,
+                                  uint64_t EndpointStats::*counter, std::string_view outcome) {
   note_error(why);
   if (c.has_request) {
     auto& e = endpoint(c);
-    ++e.errors_other;
+    ++(e.*counter);
     e.bytes_in += c.response_bytes;
-    if (hook) emit(c, "error", 0, now);
+    if (hook) emit(c, outcome, 0, now);
     c.has_request = false;
   }
   end_connection(c, now, Reconnect::at_once);

@@ -111,7 +111,9 @@ struct Worker::Impl {
   void continue_write(Connection& c, int64_t now);
 
   // ---- receiving (worker_connection.cpp) ----------------------------------------------------
-  void on_readable(Connection& c, int64_t now);
+  // Reads and parses what arrived. `events`: the epoll events of this wake-up (a peer close
+  // already reported there must still be read, whatever the size of the last read).
+  void on_readable(Connection& c, uint32_t events, int64_t now);
   // Feeds bytes to the parser. Returns false when the connection is no longer readable here.
   bool consume(Connection& c, const char* data, size_t len, int64_t now);
   // The peer closed the connection (read returned end of stream).
@@ -121,6 +123,10 @@ struct Worker::Impl {
   void retry_elsewhere(Connection& c, int64_t now);
   // A read, write or parse failure: the request (if any) is an errors_other.
   void transport_failed(Connection& c, int64_t now, const std::string& why);
+  // Ends c's request (if any) as a failure counted in `counter` (an EndpointStats error
+  // field), reported to on_request as `outcome`, and ends the connection.
+  void request_failed(Connection& c, int64_t now, const std::string& why,
+                      uint64_t EndpointStats::*counter, std::string_view outcome);
   // A whole response arrived for c's request.
   void complete(Connection& c, int64_t now, bool peer_closed = false);
   // The connection can take a request: give it the next one, or park it.

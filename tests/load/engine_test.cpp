@@ -50,7 +50,8 @@ Plan open_plan(const std::string& url, double rate_rps, double duration_s, int t
 
 // Every request ends in exactly one outcome.
 void expect_complete_accounting(const EndpointStats& t) {
-  EXPECT_EQ(t.requests, t.responses() + t.errors_connect + t.errors_timeout + t.errors_other);
+  EXPECT_EQ(t.requests, t.responses() + t.errors_connect + t.errors_timeout +
+                            t.errors_closed_mid_response + t.errors_other);
 }
 
 TEST(Engine, OpenModelSendsExactlyThePlannedRequests) {
