@@ -92,10 +92,12 @@ void print_summary(std::FILE* out, const json::object& r, const Style& st) {
   const auto& e = r.at("errors").as_object();
   uint64_t connect = count(e, "connect"), timeout = count(e, "timeout"), other = count(e, "other"),
            status = count(e, "status"), dropped = count(r, "dropped");
-  std::string errs =
-      fmt::format("connect {}, timeout {}, other {}, unexpected status {}", format_count(connect),
-                  format_count(timeout), format_count(other), format_count(status));
-  bool any = connect + timeout + other + status > 0;
+  uint64_t cut = count(e, "closed_mid_response");
+  std::string errs = fmt::format(
+      "connect {}, timeout {}, closed mid-response {}, other {}, unexpected status {}",
+      format_count(connect), format_count(timeout), format_count(cut), format_count(other),
+      format_count(status));
+  bool any = connect + timeout + cut + other + status > 0;
   fmt::print(out, "  {} {} ({:.2f}% of completed)\n", st.bold("Errors:"), any ? st.red(errs) : errs,
              num(r, "error_ratio") * 100);
   if (open_model)

@@ -110,24 +110,33 @@ struct RequestEvent {
   uint32_t tmpl = 0;
   uint64_t k = 0;
   int status = 0;                // 0 when no response arrived
-  std::string_view outcome;      // "ok", "expected_failure", "status", "timeout", "connect", "error"
+  // "ok", "expected_failure", "status", "timeout", "connect", "closed_mid_response", "error"
+  std::string_view outcome;
   int64_t latency_us = 0;        // corrected: from the intended send time
   int64_t service_us = 0;        // from the actual send
   std::string_view request_line; // e.g. "POST /hackathon/classify HTTP/1.1"
 };
 
+// A plan has two halves. What to send (model, streams, duration, seed, content_digest): the
+// same on every machine running a segment of it, and what hash() covers (notes record how it
+// was built and are not hashed). How this process
+// runs its part (threads, segment, tls, on_request): local choices that never change which
+// requests exist, only which of them this process sends and how it connects and reports them.
 struct Plan {
+  // ---- what to send (covered by hash()) -------------------------------------------------------
   LoadModel model = LoadModel::open;
   std::vector<Stream> streams;
   std::chrono::nanoseconds duration = std::chrono::seconds(10);
   uint64_t seed = 1;
-  int threads = 1;
-  Segment segment;
-  TlsOptions tls;
-  std::vector<std::string> notes;  // what plan building changed, e.g. a clamp to the hard cap
   // A digest of what templates draw from outside the plan (sample sets): part of hash(), so
   // segments run with different sample files are not merged as one plan. Empty: none.
   std::string content_digest;
+  std::vector<std::string> notes;  // what plan building changed, e.g. a clamp to the hard cap
+
+  // ---- how this process runs it (not in hash()) -----------------------------------------------
+  int threads = 1;  // worker threads (each an epoll loop)
+  Segment segment;  // which arrivals (k mod count == index) this process sends
+  TlsOptions tls;   // certificate checks for https streams
   // Called on the worker threads (concurrently) after every finished request when set; for
   // --verbose only: it costs throughput.
   std::function<void(const RequestEvent&)> on_request;

@@ -157,6 +157,7 @@ json::object stats_to_json(const EndpointStats& s, double duration_s,
   o["responses"] = std::move(responses);
   o["errors"] = json::object{{"connect", s.errors_connect},
                              {"timeout", s.errors_timeout},
+                             {"closed_mid_response", s.errors_closed_mid_response},
                              {"other", s.errors_other},
                              {"status", s.errors_status}};
   uint64_t completed = s.completed();
@@ -194,6 +195,9 @@ EndpointStats stats_from_json(const json::object& o) {
   s.errors_connect = u64(errors, "connect", "errors");
   s.errors_timeout = u64(errors, "timeout", "errors");
   s.errors_other = u64(errors, "other", "errors");
+  // Absent in reports written before the kind existed (they counted it under "other").
+  s.errors_closed_mid_response =
+      errors.contains("closed_mid_response") ? u64(errors, "closed_mid_response", "errors") : 0;
   s.errors_status = errors.contains("status") ? u64(errors, "status", "errors") : 0;
   s.expected_failures =
       o.contains("expected_failures") ? u64(o, "expected_failures", "stats") : 0;

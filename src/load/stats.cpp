@@ -16,6 +16,7 @@ void EndpointStats::merge(const EndpointStats& o) {
     responses_by_status[i] += o.responses_by_status[i];
   errors_connect += o.errors_connect;
   errors_timeout += o.errors_timeout;
+  errors_closed_mid_response += o.errors_closed_mid_response;
   errors_other += o.errors_other;
   errors_status += o.errors_status;
   expected_failures += o.expected_failures;
@@ -32,7 +33,7 @@ void EndpointStats::merge(const EndpointStats& o) {
 void EndpointStats::reset() {
   requests = 0;
   responses_by_status.fill(0);
-  errors_connect = errors_timeout = errors_other = errors_status = 0;
+  errors_connect = errors_timeout = errors_closed_mid_response = errors_other = errors_status = 0;
   expected_failures = 0;
   dropped = bytes_in = bytes_out = 0;
   if (corrected.count()) corrected.reset();

