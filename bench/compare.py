@@ -119,7 +119,8 @@ def efficiency(url, repeats, duration, conns, baseline=None):
             if name.startswith("trafficsim"):
                 rep = ts_report(j)
                 rps = rep["achieved_rps"]
-                errors = rep["errors"]["connect"] + rep["errors"]["timeout"] + rep["errors"]["other"]
+                errors = sum(rep["errors"].get(k, 0) for k in
+                             ("connect", "timeout", "closed_mid_response", "other"))
                 os.unlink(j)
             elif name == "wrk":
                 rps = number(r"Requests/sec:\s+([\d.]+)", m.out)

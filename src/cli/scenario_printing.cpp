@@ -95,7 +95,7 @@ uint64_t cnt(const json::object& o, std::string_view k) {
 std::string outcomes_text(const json::object& stats, const Style& st) {
   std::string s = statuses_text(stats, st);
   const auto& e = stats.at("errors").as_object();
-  for (const char* k : {"timeout", "connect", "other"}) {
+  for (const char* k : {"timeout", "connect", "closed_mid_response", "other"}) {
     uint64_t n = cnt(e, k);
     if (n == 0) continue;
     if (!s.empty()) s += ", ";

@@ -69,6 +69,14 @@ CLI::App* add_target_command(CLI::App& app, TargetCommandOptions& o) {
       ->capture_default_str();
   cmd->add_option("--idle-timeout", o.idle_timeout, "Close idle keep-alive connections after")
       ->capture_default_str();
+  cmd->add_option("--read-timeout", o.read_timeout,
+                  "Close a connection whose request (head and body) takes longer, from its first "
+                  "byte")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o.max_connections,
+                  "Concurrent connections served; beyond them /health/live still answers, other "
+                  "requests get 503, then connections are closed at once (counted in /metrics)")
+      ->capture_default_str();
   cmd->add_option("--checkout-timeout", o.checkout_timeout,
                   "Checkout's timeout for its recommendations call")
       ->capture_default_str();
@@ -98,6 +106,11 @@ int run_target(const TargetCommandOptions& o) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration_arg(text, flag));
     };
     t.idle_timeout = ms(o.idle_timeout, "--idle-timeout");
+    t.read_timeout = ms(o.read_timeout, "--read-timeout");
+    if (o.max_connections < 1 || o.max_connections > 1'000'000)
+      throw UsageError(
+          fmt::format("invalid --max-connections {}: use 1 to 1000000", o.max_connections));
+    t.max_connections = static_cast<size_t>(o.max_connections);
     t.checkout_timeout = ms(o.checkout_timeout, "--checkout-timeout");
     t.recommendations_timeout = ms(o.recommendations_timeout, "--recommendations-timeout");
     if (!o.catalog_url.empty()) parse_url_arg(o.catalog_url, "--catalog-url");

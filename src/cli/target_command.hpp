@@ -20,6 +20,8 @@ struct TargetCommandOptions {
   int scan_threads = 0;
   size_t scan_queue = 16;
   std::string idle_timeout = "60s";
+  std::string read_timeout = "10s";
+  long long max_connections = 20'000;
   std::string checkout_timeout = "5s";
   std::string recommendations_timeout = "5s";
   unsigned long long seed = 0;

@@ -2,14 +2,21 @@
 // The one time vocabulary: a monotonic "now" for intervals, deadlines and schedules, a Unix
 // "now" for wall-clock stamps and the demo clock, and RFC 3339 formatting for reports, logs and
 // APIs. Everything in src/ that reads a clock or prints a timestamp goes through here.
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace trafficsim::core {
 
-// CLOCK_MONOTONIC in nanoseconds: never jumps, unrelated to wall time. Async-signal-safe.
-int64_t monotonic_now_ns();
+// CLOCK_MONOTONIC in nanoseconds: never jumps, unrelated to wall time. Async-signal-safe; inline
+// because the load engine's loop reads it on every wake-up.
+inline int64_t monotonic_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 // Wall-clock seconds since the Unix epoch (system_clock), with the sub-second fraction.
 double unix_now_s();

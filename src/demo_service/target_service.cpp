@@ -57,6 +57,9 @@ TargetService::Impl::Impl(TargetOptions o)
     so.threads = options.threads;
     so.idle_timeout = options.idle_timeout;
     so.read_timeout = options.read_timeout;
+    so.max_connections = options.max_connections;
+    // A liveness probe must get through while the cap is full of idle or slow clients.
+    so.overload_paths = {"/health/live"};
     server = std::make_unique<http::Server>(
         so, [this](std::shared_ptr<const ServerRequest> req, http::Reply reply) {
           handle(std::move(req), std::move(reply));

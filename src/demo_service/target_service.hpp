@@ -32,7 +32,11 @@ struct TargetOptions {
   DemoSettings demo;
   int threads = 0;  // io threads; 0: one per core
   std::chrono::milliseconds idle_timeout{60'000};
-  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds read_timeout{10'000};  // a request head/body, from its first byte
+  // Concurrent connections served; beyond them a few more may ask /health/live (answered) or
+  // anything else (503 + Retry-After), and past those a connection is closed at once. Both are
+  // counted in /metrics (http_server_connections_refused_total, ..._rejected_requests_total).
+  size_t max_connections = 20'000;
   std::chrono::milliseconds checkout_timeout{5'000};         // checkout -> recommendations
   std::chrono::milliseconds recommendations_timeout{5'000};  // queue wait + scan, server side
   std::chrono::milliseconds products_timeout{2'000};         // queue wait + indexed query

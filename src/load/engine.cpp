@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "load/worker.hpp"
 
 namespace trafficsim::load {
@@ -200,7 +201,7 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
   result.threads = impl_->threads;
   result.stream_timeseries.resize(plan_.streams.size());
   const auto shares = plan_shares(plan_, impl_->threads);
-  const int64_t start_ns = Worker::now_ns() + 2'000'000;  // let threads start before t = 0
+  const int64_t start_ns = core::monotonic_now_ns() + 2'000'000;  // let threads start before t = 0
   const int64_t end_ns = start_ns + plan_.duration.count();
   result.started_at = std::chrono::system_clock::now();
 
@@ -279,7 +280,7 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
 
   const int n_workers = static_cast<int>(threads.size());
   while (impl_->finished.load() < n_workers) {
-    int64_t now = Worker::now_ns();
+    int64_t now = core::monotonic_now_ns();
     if (now >= next_tick) {
       take_snapshot(now);
       next_tick += std::chrono::nanoseconds(kSnapshotInterval).count();
@@ -297,10 +298,10 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
     if (r > 0 && external_stop_fd >= 0 && (fds[1].revents & POLLIN) && !impl_->stopping.load()) {
       stop();
     }
-    if (impl_->stopping.load() && stopped_at == 0) stopped_at = Worker::now_ns();
+    if (impl_->stopping.load() && stopped_at == 0) stopped_at = core::monotonic_now_ns();
   }
   for (auto& t : threads) t.join();
-  int64_t now = Worker::now_ns();
+  int64_t now = core::monotonic_now_ns();
   if (impl_->stopping.load() && stopped_at == 0) stopped_at = now;
   take_snapshot(now);
 

@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "core/arrival_schedule.hpp"
+#include "core/clock.hpp"
 #include "core/random.hpp"
 
 namespace trafficsim::load {
@@ -26,16 +27,6 @@ namespace trafficsim::load {
 namespace json = boost::json;
 
 namespace {
-
-std::string iso8601(std::chrono::system_clock::time_point tp) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(us / 1'000'000);
-  tm utc{};
-  gmtime_r(&secs, &utc);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:06d}Z", buf, static_cast<int>(us % 1'000'000));
-}
 
 json::object latency_to_json(const core::LatencyHistogram& h) {
   json::object o;
@@ -229,8 +220,8 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
   meta["segment"] = json::object{{"index", plan.segment.index}, {"count", plan.segment.count}};
   meta["model"] = plan.model == LoadModel::open ? "open" : "closed";
   meta["threads"] = result.threads;
-  meta["started_at"] = iso8601(result.started_at);
-  meta["ended_at"] = iso8601(result.ended_at);
+  meta["started_at"] = core::format_rfc3339(result.started_at, 6);
+  meta["ended_at"] = core::format_rfc3339(result.ended_at, 6);
   meta["planned_duration_s"] = static_cast<double>(plan.duration.count()) / 1e9;
   meta["stopped_early"] = result.stopped_early;
   json::array notes;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/clock.hpp"
 #include "core/random.hpp"
 #include "load/worker_impl.hpp"
 
@@ -43,7 +44,7 @@ void Worker::Impl::init() {
   mailbox.streams.resize(plan.streams.size());
   streams.resize(plan.streams.size());
   for (size_t i = 0; i < plan.streams.size(); ++i) init_stream(i);
-  next_flush_ns = now_ns() + kFlushIntervalNs;
+  next_flush_ns = core::monotonic_now_ns() + kFlushIntervalNs;
 }
 
 void Worker::Impl::init_stream(size_t i) {
@@ -89,7 +90,7 @@ void Worker::Impl::init_stream(size_t i) {
 }
 
 void Worker::Impl::start_closed_connections() {
-  int64_t now = now_ns();
+  int64_t now = core::monotonic_now_ns();
   for (auto& st : streams) {
     if (!st.share.serves) continue;
     for (int i = 0; i < st.share.connections; ++i) {
@@ -280,7 +281,7 @@ void Worker::Impl::run() {
   if (closed_model) start_closed_connections();
   epoll_event events[kMaxEvents];
   for (;;) {
-    int64_t now = now_ns();
+    int64_t now = core::monotonic_now_ns();
     if (issuing && (stop_requested.load(std::memory_order_relaxed) || now >= setup.end_ns)) {
       // Arrivals that fell due before the end (a late wake-up on a busy machine) are still
       // sent or counted as dropped: none may vanish from the accounting.
@@ -319,7 +320,7 @@ void Worker::Impl::run() {
       note_error(std::string("epoll: ") + strerror(errno));
       break;
     }
-    now = n > 0 ? now_ns() : now;
+    now = n > 0 ? core::monotonic_now_ns() : now;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == nullptr) {
         uint64_t v;
@@ -364,12 +365,6 @@ void Worker::drain(RunStats& into) {
 std::vector<std::string> Worker::error_samples() {
   std::lock_guard lock(impl_->mailbox_mu);
   return impl_->errors_seen;
-}
-
-int64_t Worker::now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 std::vector<std::vector<StreamShare>> plan_shares(const Plan& plan, int threads) {

@@ -68,7 +68,6 @@ class Worker {
   // A few distinct error messages seen (bounded), for the summary.
   std::vector<std::string> error_samples();
 
-  static int64_t now_ns();
 
  private:
   struct Impl;

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "core/status_list.hpp"
+
 namespace trafficsim::scenarios {
 
 namespace {
@@ -233,6 +235,7 @@ class RequestReader {
 }  // namespace
 
 std::vector<int> read_statuses(YamlReader& r, const YAML::Node& node, const std::string& field) {
+  // The grammar is core's (core/status_list.hpp), shared with `bench --expect`.
   std::vector<std::string> items;
   if (node.IsSequence()) {
     for (const auto& n : node) items.push_back(r.str(n, field));
@@ -243,38 +246,19 @@ std::vector<int> read_statuses(YamlReader& r, const YAML::Node& node, const std:
     while (std::getline(ss, item, ',')) items.push_back(item);
   }
   std::vector<int> out;
-  for (auto item : items) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    int lo = 0, hi = 0;
-    auto bad = [&] {
+  for (const auto& item : items) {
+    auto range = core::parse_status_item(item);
+    if (!range) {
+      std::string shown = item;
+      shown.erase(0, shown.find_first_not_of(" \t"));
+      shown.erase(shown.find_last_not_of(" \t") + 1);
       r.fail(node, field,
              fmt::format("'{}' is not a status, a range or a class (e.g. 200, 200-499, 2xx)",
-                         item));
-    };
-    if (item.size() == 3 && item[1] == 'x' && item[2] == 'x' && item[0] >= '1' &&
-        item[0] <= '5') {
-      lo = (item[0] - '0') * 100;
-      hi = lo + 99;
-    } else {
-      auto whole = [&](const std::string& t) {
-        if (t.empty() || t.size() > 3 || t.find_first_not_of("0123456789") != std::string::npos)
-          bad();
-        return std::atoi(t.c_str());
-      };
-      if (auto dash = item.find('-'); dash != std::string::npos) {
-        lo = whole(item.substr(0, dash));
-        hi = whole(item.substr(dash + 1));
-      } else {
-        lo = hi = whole(item);
-      }
+                         shown));
     }
-    if (lo < 100 || hi > 599 || lo > hi) bad();
-    for (int s = lo; s <= hi; ++s) out.push_back(s);
+    core::add_statuses(out, *range);
   }
   if (out.empty()) r.fail(node, field, "expected at least one status");
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

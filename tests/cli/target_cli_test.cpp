@@ -104,6 +104,8 @@ TEST_F(TargetCliTest, BadFlagsAndEnvironmentExitTwoNamingTheField) {
       {{kBinary, "target", "--listen", "nonsense:port"}, "--listen"},
       {{kBinary, "target", "--catalog-rows", "0"}, "--catalog-rows"},
       {{kBinary, "target", "--idle-timeout", "soon"}, "--idle-timeout"},
+      {{kBinary, "target", "--read-timeout", "0s"}, "--read-timeout"},
+      {{kBinary, "target", "--max-connections", "0"}, "--max-connections"},
       {{"env", "DEMO_TIME_SCALE=fast", kBinary, "target"}, "DEMO_TIME_SCALE"},
       {{"env", "DEMO_MODE=cybermonday", kBinary, "target"}, "DEMO_MODE"},
       {{"env", "DEMO_START_TIMESTAMP=yesterday", kBinary, "target"}, "DEMO_START_TIMESTAMP"},

@@ -17,6 +17,8 @@
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/raw_connection.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace trafficsim::demo_service {
 namespace {
@@ -657,6 +659,38 @@ TEST(TargetService, MetricsExposeTheHttpServersCounters) {
   EXPECT_GE(sample(metrics, "http_server_client_gone_total"), 0);
   EXPECT_GE(sample(metrics, "http_connections_open"), 1);  // the scrape's own connection
   EXPECT_NE(metrics.find("# TYPE http_server_rejected_requests_total counter"), std::string::npos);
+}
+
+// At the connection cap a liveness probe still gets through, everything else is told to come
+// back later, and /metrics counts it.
+TEST(TargetService, AtTheConnectionCapHealthLiveAnswersOthersGet503AndMetricsCountIt) {
+  auto svc = start_target([](TargetOptions& o) { o.max_connections = 3; });
+  const uint16_t p = svc->port();
+  // Scraped in-process (the same exposition /metrics serves): a new connection would be over
+  // the cap.
+  auto scrape = [&] { return svc->registry().expose(); };
+  testing::RawConnection idle0(p);
+  testing::RawConnection idle1(p), idle2(p);  // idle clients fill the cap
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sample(scrape(), "http_connections_open") < 3 && std::chrono::steady_clock::now() < deadline) {
+  }
+  ASSERT_EQ(sample(scrape(), "http_connections_open"), 3);
+
+  testing::RawConnection probe(p);
+  ASSERT_TRUE(probe.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(probe.read_until("\r\n\r\n"));
+  EXPECT_EQ(probe.received().rfind("HTTP/1.1 200", 0), 0u) << probe.received();
+  testing::RawConnection other(p);
+  ASSERT_TRUE(other.send("GET /products HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(other.read_until("\r\n\r\n"));
+  EXPECT_EQ(other.received().rfind("HTTP/1.1 503", 0), 0u) << other.received();
+  EXPECT_NE(other.received().find("Retry-After: 1"), std::string::npos) << other.received();
+  EXPECT_TRUE(other.wait_closed());
+
+  std::string metrics = scrape();
+  EXPECT_EQ(sample(metrics, R"(http_server_rejected_requests_total{reason="overloaded"})"), 1)
+      << metrics;
+  EXPECT_EQ(sample(metrics, "http_server_connections_refused_total"), 0);
 }
 
 TEST(TargetService, IdleAndSlowClientsAreClosedAfterTheTimeout) {
