@@ -311,7 +311,9 @@ TEST(RoutePatternTest, PathologicalPatternsStayFast) {
   const std::string text = "/" + std::string(5000, 'a');
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(route_pattern_matches("/*a*a*a*a*a*a*a*a*b", text));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // Backtracking would take astronomically long; linear matching takes microseconds. The bound
+  // only tells the two apart, on any machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 // ---- registry -------------------------------------------------------------------------------

@@ -322,7 +322,9 @@ TEST(TestServerTest, StallHoldsResponsesUntilItEnds) {
   client.send(get("/warm"));
   ASSERT_TRUE(client.read_response());
 
-  const auto stall = milliseconds(300);
+  // A stall long enough that "held" and "not held" differ by far more than a busy machine's
+  // scheduling noise.
+  const auto stall = milliseconds(2000);
   const auto start = Clock::now();
   server.stall_for(stall);
   client.send(get("/held"));
@@ -330,17 +332,16 @@ TEST(TestServerTest, StallHoldsResponsesUntilItEnds) {
   const auto elapsed = Clock::now() - start;
   ASSERT_TRUE(r);
   EXPECT_GE(elapsed, stall - milliseconds(5));
-  EXPECT_LT(elapsed, stall + milliseconds(2000));
   // The request itself was received right away; only the response waited.
   const auto times = server.request_times();
   ASSERT_EQ(times.size(), 2u);
-  EXPECT_LT(times[1] - start, milliseconds(250));
+  EXPECT_LT(times[1] - start, milliseconds(1500));
 
-  // After the stall, responses flow immediately again.
+  // After the stall, responses flow again without waiting for another one.
   const auto after = Clock::now();
   client.send(get("/free"));
   ASSERT_TRUE(client.read_response());
-  EXPECT_LT(Clock::now() - after, milliseconds(250));
+  EXPECT_LT(Clock::now() - after, milliseconds(1500));
 }
 
 TEST(TestServerTest, DelayPrecedesEachResponse) {
