@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/ascii.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 
@@ -17,14 +18,6 @@ namespace {
 constexpr double kMaxTimeScale = 3600;
 // Salt so that the failure draw is independent of the delay draw from the same bits.
 constexpr uint64_t kFailureSalt = 0x6661696c75726521ULL;
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The whole text as a finite decimal number ("12", "1.5", "1.7e9"); nullopt otherwise.
 std::optional<double> parse_number(std::string_view text) {
@@ -89,7 +82,7 @@ DemoSettings demo_settings_from_env(const std::function<const char*(const char*)
 
   DemoSettings settings;
   const std::string_view mode = read("DEMO_MODE");
-  const std::string mode_lower = lower_ascii(mode);
+  const std::string mode_lower = core::to_lower_ascii(mode);
   if (mode_lower == "blackfriday") {
     settings.enabled = true;
     settings.mode = "blackfriday";

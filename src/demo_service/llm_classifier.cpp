@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/ascii.hpp"
 #include "core/random.hpp"
 
 namespace trafficsim::demo_service {
@@ -62,14 +63,6 @@ const std::array<KeywordRule, kRuleCount>& keyword_rules() {
        false},
   }};
   return rules;
-}
-
-std::string to_lower_ascii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 int count_hits(const std::string& text, const KeywordRule& rule) {
@@ -137,7 +130,7 @@ std::variant<ClassifyRequest, ApiError> parse_classify_request(std::string_view 
 }
 
 Classification classify_email(const ClassifyRequest& request, uint64_t random_bits) {
-  const std::string text = to_lower_ascii(request.subject) + "\n" + to_lower_ascii(request.body);
+  const std::string text = core::to_lower_ascii(request.subject) + "\n" + core::to_lower_ascii(request.body);
 
   const auto& rules = keyword_rules();
   std::array<int, kRuleCount> hits{};

@@ -9,8 +9,9 @@
 #include <cmath>
 #include <ctime>
 
-#include "core/json_text.hpp"
+#include "core/ascii.hpp"
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/service_impl.hpp"
 
@@ -44,15 +45,6 @@ constexpr std::array<std::string_view, 16> kTrafficTypes = {
     "test",
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 std::string_view canonical_traffic_type(std::optional<std::string_view> header) {
   if (!header) return "none";
   std::string_view v = *header;
@@ -60,7 +52,7 @@ std::string_view canonical_traffic_type(std::optional<std::string_view> header) 
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.empty()) return "none";
   for (auto t : kTrafficTypes)
-    if (iequals(t, v)) return t;
+    if (core::iequals_ascii(t, v)) return t;
   return "other";
 }
 

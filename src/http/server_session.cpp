@@ -20,6 +20,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "http/server_impl.hpp"
 
 namespace trafficsim::http {
@@ -41,15 +42,6 @@ std::string json_error(std::string_view code, std::string_view message) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -68,7 +60,7 @@ std::string_view framing_violation(const bhttp::request<bhttp::string_body>& msg
       te = field.value();
     }
   if (te_fields > 0) {
-    if (te_fields > 1 || !iequals(trim(te), "chunked"))
+    if (te_fields > 1 || !core::iequals_ascii(trim(te), "chunked"))
       return "unsupported Transfer-Encoding (only chunked is accepted)";
     if (msg.find(bhttp::field::content_length) != msg.end())
       return "Transfer-Encoding together with Content-Length";
@@ -99,8 +91,8 @@ std::string stream_head_bytes(const StreamHead& head, unsigned version, bool kee
   append_header_text(out, head.content_type);
   out += "\r\n";
   for (const auto& [name, value] : head.headers) {
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-        iequals(name, "Connection"))
+    if (core::iequals_ascii(name, "Content-Length") || core::iequals_ascii(name, "Transfer-Encoding") ||
+        core::iequals_ascii(name, "Connection"))
       continue;
     append_header_text(out, name);
     out += ": ";

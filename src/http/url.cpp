@@ -9,14 +9,10 @@
 
 #include <boost/url/parse.hpp>
 
+#include "core/ascii.hpp"
+
 namespace trafficsim::http {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 uint16_t default_port(std::string_view scheme) {
   return scheme == "https" ? 443 : 80;
@@ -60,7 +56,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
   const boost::urls::url_view& u = *parsed;
 
   Url url;
-  url.scheme = lower(std::string_view(u.scheme().data(), u.scheme().size()));
+  url.scheme = core::to_lower_ascii(std::string_view(u.scheme().data(), u.scheme().size()));
   if (url.scheme != "http" && url.scheme != "https") {
     set_error(error, "unsupported scheme '" + std::string(u.scheme()) + "' (use http or https)");
     return std::nullopt;
@@ -82,7 +78,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
       break;
     case boost::urls::host_type::name:
       // Host names are case-insensitive; one spelling keeps origins comparable.
-      url.host = lower(u.host_name());
+      url.host = core::to_lower_ascii(u.host_name());
       break;
     default:
       set_error(error, "unsupported host '" + std::string(u.encoded_host()) + "'");

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.hpp"
+
 namespace trafficsim::scenarios {
 
 namespace json = boost::json;
@@ -32,12 +34,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 [[noreturn]] void fail(std::string_view text, const std::string& what) {
@@ -136,7 +132,7 @@ double parse_value(std::string_view text, std::string_view metric_text, Metric m
   size_t n = number_length(v);
   if (n == 0) fail(text, fmt::format("'{}' is not a number; {}", v, value_help(m)));
   std::string_view digits = v.substr(0, n);
-  std::string unit = lower(trim(v.substr(n)));
+  std::string unit = core::to_lower_ascii(trim(v.substr(n)));
   auto bad_unit = [&]() -> double {
     fail(text, fmt::format("'{}' is not a valid value for {} ({}): {}", v, metric_text,
                            metric_kind(m), value_help(m)));
@@ -309,7 +305,7 @@ Threshold parse_threshold(std::string_view raw) {
   std::string_view metric_text = trim(text.substr(0, op_at));
   if (metric_text.empty())
     fail(text, fmt::format("no metric before '{}'; metrics: {}", text[op_at], kMetrics));
-  std::string name = lower(metric_text);
+  std::string name = core::to_lower_ascii(metric_text);
   std::optional<Metric> metric = metric_named(name);
   if (!metric) {
     if (looks_like_percentile(name))

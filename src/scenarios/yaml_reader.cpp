@@ -16,6 +16,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include "core/ascii.hpp"
 #include "core/duration.hpp"
 #include "scenarios/variables.hpp"
 
@@ -340,8 +341,7 @@ double YamlReader::number(const YAML::Node& node, const std::string& field, doub
 
 bool YamlReader::boolean(const YAML::Node& node, const std::string& field) {
   std::string s = str(node, field);
-  std::string l = s;
-  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string l = core::to_lower_ascii(s);
   if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
   if (l == "false" || l == "no" || l == "off" || l == "0" || l.empty()) return false;
   fail(node, field, fmt::format("expected true or false, got '{}'", s));

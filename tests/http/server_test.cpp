@@ -76,7 +76,7 @@ TEST(Server, SlowRequestHeadIsClosedAfterTheReadTimeoutNotTheIdleTimeout) {
   ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHo"));
   EXPECT_TRUE(c.wait_closed(10s)) << "still open: the idle timeout applied to a started request";
   EXPECT_TRUE(c.received().empty());
-  EXPECT_GE(server->counters().timeouts, 1u);
+  EXPECT_TRUE(eventually([&] { return server->counters().timeouts >= 1u; }));
 }
 
 TEST(Server, SlowRequestBodyIsClosedAfterTheReadTimeoutNotTheIdleTimeout) {
@@ -103,7 +103,8 @@ TEST(Server, IdleConnectionIsClosedAfterTheIdleTimeout) {
   auto server = start_server(o, echo_handler());
   RawConnection c(server->port());
   EXPECT_TRUE(c.wait_closed(10s));
-  EXPECT_EQ(server->counters().timeouts, 1u);
+  // Beast closes the socket when the timer fires, before the handler that counts it runs.
+  EXPECT_TRUE(eventually([&] { return server->counters().timeouts == 1u; }));
 }
 
 TEST(Server, KeptAliveConnectionWaitsForTheIdleTimeoutNotTheReadTimeout) {

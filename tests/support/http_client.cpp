@@ -10,19 +10,12 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/ascii.hpp"
+
 namespace trafficsim::testing {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // Reads until EOF or deadline; returns false on timeout.
 bool read_all(int fd, std::string& out, Clock::time_point deadline) {
@@ -56,7 +49,7 @@ std::string decode_chunked(std::string_view body) {
 
 std::optional<std::string> HttpResult::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
-    if (iequal(k, name)) return v;
+    if (core::iequals_ascii(k, name)) return v;
   return std::nullopt;
 }
 
@@ -103,7 +96,7 @@ HttpResult http_call(uint16_t port, std::string_view method, std::string_view ta
   bool has_type = false;
   for (const auto& [k, v] : headers) {
     req.append(k).append(": ").append(v).append("\r\n");
-    has_type = has_type || iequal(k, "Content-Type");
+    has_type = has_type || core::iequals_ascii(k, "Content-Type");
   }
   if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
     if (!has_type) req.append("Content-Type: application/json\r\n");
@@ -149,7 +142,7 @@ HttpResult http_call(uint16_t port, std::string_view method, std::string_view ta
   }
   std::string_view rest(raw.data() + head_end + 4, raw.size() - head_end - 4);
   auto te = r.header("Transfer-Encoding");
-  r.body = te && iequal(*te, "chunked") ? decode_chunked(rest) : std::string(rest);
+  r.body = te && core::iequals_ascii(*te, "chunked") ? decode_chunked(rest) : std::string(rest);
   if (!complete) r.error = "timeout";
   return r;
 }
