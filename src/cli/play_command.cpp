@@ -109,8 +109,10 @@ void print_phase_table(const jobs::DemoScriptResult& r, const std::string& name,
     size_t lines = std::max(titles.size(), traffic.size());
     for (size_t i = 0; i < lines; ++i) {
       std::string index = i == 0 ? std::to_string(row.index + 1) : "";
-      fmt::print("  {:<3}{:<46}{:<31}{}\n", index, i < titles.size() ? titles[i] : "",
-                 i < traffic.size() ? traffic[i] : "", i == 0 ? first : "");
+      std::string line = fmt::format("  {:<3}{:<46}{:<31}{}", index, i < titles.size() ? titles[i] : "",
+                                     i < traffic.size() ? traffic[i] : "", i == 0 ? first : "");
+      line.erase(line.find_last_not_of(' ') + 1);  // continuation lines end with their text
+      fmt::print("{}\n", line);
     }
   }
   fmt::print("\n");
