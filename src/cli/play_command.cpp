@@ -12,7 +12,6 @@
 #include "cli/scenario_printing.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal.hpp"
-#include "core/clock.hpp"
 #include "jobs/demo_script_job.hpp"
 #include "jobs/target_session.hpp"
 #include "load/report.hpp"
@@ -130,18 +129,9 @@ int play_checked(PlayOptions& o) {
   auto phases = jobs::load_phases(script);
 
   int stop_fd = install_stop_signals();
-  bool any_demo_clock = false;
-  for (const auto& sc : phases) any_demo_clock = any_demo_clock || sc.demo_clock;
   jobs::DemoScriptSettings settings;
-  std::vector<std::string> notes;
-  if (any_demo_clock) {
-    settings.clock = jobs::resolve_demo_clock(common.url, std::nullopt, core::unix_now_s(), &notes);
-    settings.clock->time_scale *= scale;
-  }
-  jobs::TargetSession target;
-  if (common.url.empty()) announce_builtin_target(common.catalog_rows);
-  target.open(target_choice(common), settings.clock ? &*settings.clock : nullptr);
-  settings.url = target.url();
+  settings.url = common.url;
+  settings.builtin = target_choice(common);
   settings.time_scale = scale;
   settings.seed = common.seed;
   settings.threads = common.threads;
@@ -150,13 +140,14 @@ int play_checked(PlayOptions& o) {
   size_t n_phases = script.phases.size();
   std::string description = script.description;
   std::string source_path = script.source.path;
+  // The job resolves the demo clock and starts the built-in target for all phases.
   jobs::DemoScriptJob job(std::move(script), std::move(phases), settings);
   fmt::print("\n{} {} — {} phases, {}{} -> {}{}\n", st.bold("Playing"), st.bold(name), n_phases,
              format_clock(job.total_s()),
-             scale != 1 ? fmt::format(" (time scale {:g})", scale) : std::string(), target.url(),
-             target.builtin() ? " (built-in target)" : "");
+             scale != 1 ? fmt::format(" (time scale {:g})", scale) : std::string(), job.url(),
+             job.builtin_target() ? " (built-in target)" : "");
   if (!description.empty()) fmt::print("  {}\n", st.dim(description));
-  for (const auto& n : notes) fmt::print("  {} {}\n", st.yellow("note:"), n);
+  for (const auto& n : job.notes()) fmt::print("  {} {}\n", st.yellow("note:"), n);
   std::fflush(stdout);
 
   PlayPrinter printer(st, n_phases, common.quiet);
@@ -164,7 +155,6 @@ int play_checked(PlayOptions& o) {
   job.start();
   wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
   jobs::DemoScriptResult r = job.wait();
-  target.close();
   if (r.failed_phase)
     fmt::print(stderr, "{}: phase {} ({}): {}\n", cmd, *r.failed_phase + 1,
                r.phases[*r.failed_phase].title, r.failure);

@@ -15,7 +15,6 @@
 #include "cli/scenario_printing.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal.hpp"
-#include "core/clock.hpp"
 #include "jobs/target_session.hpp"
 #include "jobs/traffic_job.hpp"
 #include "scenarios/builtin.hpp"
@@ -165,24 +164,19 @@ int run_checked(RunOptions& o) {
         "--time-scale has no effect on scenario '{}': it does not run on the demo clock", sc.name));
 
   int stop_fd = install_stop_signals();
-  std::vector<std::string> notes;
-  if (sc.demo_clock)
-    settings.clock = jobs::resolve_demo_clock(common.url, time_scale, core::unix_now_s(), &notes);
-  jobs::TargetSession target;
-  if (common.url.empty()) announce_builtin_target(common.catalog_rows);
-  target.open(target_choice(common), settings.clock ? &*settings.clock : nullptr);
-
-  settings.url = target.url();
+  settings.url = common.url;
+  settings.builtin = target_choice(common);
+  settings.time_scale = time_scale;
   settings.seed = common.seed;
   settings.threads = common.threads;
-  fmt::print("Running {} ({}{}) -> {}{}\n", out_style.bold(sc.name), sc.source.path,
-             sc.source.builtin ? ", built in" : "", settings.url,
-             target.builtin() ? " (built-in target)" : "");
-  if (!sc.description.empty()) fmt::print("  {}\n", out_style.dim(sc.description));
-  for (const auto& n : notes) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
-
   if (o.verbose) settings.on_request = verbose_request_logger(sc);
+  // The job resolves the demo clock, starts the built-in target and builds the plan.
   jobs::TrafficJob job(sc, params.values, settings);
+  fmt::print("Running {} ({}{}) -> {}{}\n", out_style.bold(sc.name), sc.source.path,
+             sc.source.builtin ? ", built in" : "", job.url(),
+             job.builtin_target() ? " (built-in target)" : "");
+  if (!sc.description.empty()) fmt::print("  {}\n", out_style.dim(sc.description));
+  for (const auto& n : job.notes()) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
   print_plan(stdout, sc, job.plan(), out_style);
 
   LiveView live(stderr, common.quiet || o.verbose);
@@ -191,7 +185,6 @@ int run_checked(RunOptions& o) {
   wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
   jobs::TrafficResult outcome = job.wait();
   live.finish();
-  target.close();
 
   if (outcome.stopped)
     fmt::print("\n  {}\n", out_style.yellow("Stopped early: the summary covers what was sent."));

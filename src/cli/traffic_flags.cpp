@@ -43,7 +43,13 @@ void validate(TrafficFlags& o) {
 }
 
 jobs::TargetChoice target_choice(const TrafficFlags& o) {
-  return {o.url, o.data_dir, o.catalog_rows, o.seed};
+  jobs::TargetChoice c;
+  c.url = o.url;
+  c.on_builtin_start = [rows = o.catalog_rows] { announce_builtin_target(rows); };
+  c.data_dir = o.data_dir;
+  c.catalog_rows = o.catalog_rows;
+  c.seed = o.seed;
+  return c;
 }
 
 void announce_builtin_target(int64_t catalog_rows) {

@@ -39,6 +39,7 @@ void add_traffic_flags(CLI::App* cmd, TrafficFlags& flags, const std::string& js
 // runs, so a typo never costs a run.
 void validate(TrafficFlags& flags);
 
+// The target the flags choose; the built-in one announces itself on stdout as it starts.
 jobs::TargetChoice target_choice(const TrafficFlags& flags);
 
 // Says on stdout that the built-in target is starting (its first start generates the catalog).

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "core/clock.hpp"
 #include "load/report.hpp"
 
 namespace trafficsim::jobs {
@@ -83,6 +85,8 @@ struct DemoScriptJob::Impl {
   scenarios::DemoScript script;
   std::vector<scenarios::Scenario> phases;
   DemoScriptSettings settings;
+  TargetSession target;
+  std::vector<std::string> notes;
   DemoScriptObserver* observer = nullptr;
 
   std::atomic<bool> stop_requested{false};
@@ -114,7 +118,7 @@ struct DemoScriptJob::Impl {
       const auto& ph = script.phases[i];
       PhaseSummary& row = out.phases[i];
       TrafficJobSettings ts;
-      ts.url = settings.url;
+      ts.url = target.url();
       ts.duration = std::chrono::nanoseconds(static_cast<int64_t>(row.duration_s * 1e9));
       ts.seed = settings.seed + i;
       ts.threads = settings.threads;
@@ -190,6 +194,16 @@ DemoScriptJob::DemoScriptJob(scenarios::DemoScript script, std::vector<scenarios
   impl_->script = std::move(script);
   impl_->phases = std::move(phases);
   impl_->settings = std::move(settings);
+  auto& s = impl_->settings;
+  bool any_demo_clock = std::any_of(impl_->phases.begin(), impl_->phases.end(),
+                                    [](const scenarios::Scenario& sc) { return sc.demo_clock; });
+  if (any_demo_clock && !s.clock) {
+    s.clock = resolve_demo_clock(s.url, std::nullopt, core::unix_now_s(), &impl_->notes);
+    s.clock->time_scale *= s.time_scale;  // a rehearsal at 3x runs the story 3x faster too
+  }
+  TargetChoice choice = s.builtin;
+  choice.url = s.url;
+  impl_->target.open(choice, s.clock ? &*s.clock : nullptr);
 }
 
 DemoScriptJob::~DemoScriptJob() {
@@ -197,7 +211,12 @@ DemoScriptJob::~DemoScriptJob() {
     stop();
     impl_->thread.join();
   }
+  impl_->target.close();
 }
+
+const std::string& DemoScriptJob::url() const { return impl_->target.url(); }
+bool DemoScriptJob::builtin_target() const { return impl_->target.builtin(); }
+const std::vector<std::string>& DemoScriptJob::notes() const { return impl_->notes; }
 
 const scenarios::DemoScript& DemoScriptJob::script() const { return impl_->script; }
 

@@ -27,11 +27,14 @@ namespace trafficsim::jobs {
 std::vector<scenarios::Scenario> load_phases(const scenarios::DemoScript& script);
 
 struct DemoScriptSettings {
-  std::string url;       // the target
+  std::string url;        // the target; empty: the built-in target, started by the job
+  TargetChoice builtin;   // the built-in target's catalog and seed
   double time_scale = 1;  // every phase lasts duration / time_scale
   uint64_t seed = 1;     // phase i runs with seed + i
   int threads = 0;
-  std::optional<scenarios::DemoClockSpec> clock;  // for phases on the demo clock
+  // For phases on the demo clock: this clock when given; otherwise resolved once for the whole
+  // script (a trafficsim target's, or DEMO_*) and sped up by time_scale.
+  std::optional<scenarios::DemoClockSpec> clock;
 };
 
 // One row of the phase table: what a phase was and what it did.
@@ -70,7 +73,8 @@ class DemoScriptObserver {
 
 class DemoScriptJob {
  public:
-  // `phases` as returned by load_phases(script).
+  // `phases` as returned by load_phases(script). Resolves the demo clock and starts the built-in
+  // target when no URL is given, at once (throws ClockConfigError, TargetStartError).
   DemoScriptJob(scenarios::DemoScript script, std::vector<scenarios::Scenario> phases,
                 DemoScriptSettings settings);
   ~DemoScriptJob();
@@ -80,6 +84,9 @@ class DemoScriptJob {
   const scenarios::DemoScript& script() const;
   // The whole script's length after the time scale, in seconds.
   double total_s() const;
+  const std::string& url() const;
+  bool builtin_target() const;
+  const std::vector<std::string>& notes() const;  // how the demo clock was chosen
 
   // Observer calls happen on the running thread; the observer must outlive the run.
   void set_observer(DemoScriptObserver* observer);

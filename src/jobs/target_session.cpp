@@ -32,6 +32,7 @@ void TargetSession::open(const TargetChoice& choice, const scenarios::DemoClockS
     while (url_.size() > 1 && url_.back() == '/') url_.pop_back();
     return;
   }
+  if (choice.on_builtin_start) choice.on_builtin_start();
   demo_service::TargetOptions t;
   t.host = "127.0.0.1";
   t.port = 0;

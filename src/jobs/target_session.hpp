@@ -4,6 +4,7 @@
 // runs on: DEMO_* from the environment, or the one a trafficsim target reports at /health, so
 // the traffic and the service tell the same demo minute. UI-free: notes are returned, not printed.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -30,6 +31,9 @@ class TargetStartError : public std::runtime_error {
 
 struct TargetChoice {
   std::string url;       // empty: the built-in target
+  // Called just before the built-in target starts (its first start generates the catalog, which
+  // takes seconds: a face may want to say so).
+  std::function<void()> on_builtin_start;
   std::string data_dir;  // built-in target: catalog directory (empty: the default cache)
   int64_t catalog_rows = 500'000;
   uint64_t seed = 0;

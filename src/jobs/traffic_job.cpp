@@ -67,6 +67,8 @@ struct TrafficJob::Impl {
   scenarios::Scenario scenario;
   std::map<std::string, std::string> params;
   TrafficJobSettings settings;
+  TargetSession target;
+  std::vector<std::string> notes;
   load::Plan plan;
 
   Flag stop_flag, done_flag;
@@ -147,9 +149,14 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
   impl_->scenario = std::move(scenario);
   impl_->params = std::move(params);
   impl_->settings = std::move(settings);
-  const auto& s = impl_->settings;
+  auto& s = impl_->settings;
+  if (impl_->scenario.demo_clock && !s.clock)
+    s.clock = resolve_demo_clock(s.url, s.time_scale, core::unix_now_s(), &impl_->notes);
+  TargetChoice choice = s.builtin;
+  choice.url = s.url;
+  impl_->target.open(choice, s.clock ? &*s.clock : nullptr);
   scenarios::BuildOptions b;
-  b.url = s.url;
+  b.url = impl_->target.url();
   b.duration = s.duration;
   b.seed = s.seed;
   b.threads =
@@ -166,11 +173,18 @@ TrafficJob::~TrafficJob() {
     stop();
     impl_->thread.join();
   }
+  impl_->target.close();
 }
 
 const scenarios::Scenario& TrafficJob::scenario() const { return impl_->scenario; }
 const load::Plan& TrafficJob::plan() const { return impl_->plan; }
 const TrafficJobSettings& TrafficJob::settings() const { return impl_->settings; }
+const std::string& TrafficJob::url() const { return impl_->target.url(); }
+bool TrafficJob::builtin_target() const { return impl_->target.builtin(); }
+const std::optional<scenarios::DemoClockSpec>& TrafficJob::clock() const {
+  return impl_->settings.clock;
+}
+const std::vector<std::string>& TrafficJob::notes() const { return impl_->notes; }
 
 uint64_t TrafficJob::subscribe(Subscriber fn) {
   std::lock_guard lock(impl_->mu);

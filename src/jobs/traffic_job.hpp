@@ -1,8 +1,9 @@
 #pragma once
-// A traffic job: one scenario run against one target, with no printing. It builds the plan,
-// runs the load engine, publishes a snapshot every 500 ms to its subscribers, stops on request,
-// and hands back the final report with thresholds evaluated (and, on the demo clock, the seed's
-// traffic_stats). `trafficsim run` and `play` print what it publishes; the control plane drives
+// A traffic job: one scenario run against one target, with no printing. It starts the built-in
+// demo target when no URL is given, adopts the demo clock (a trafficsim target's, or DEMO_*),
+// builds the plan, runs the load engine, publishes a snapshot every 500 ms to its subscribers,
+// stops on request, and hands back the final report with thresholds evaluated (and, on the demo
+// clock, the seed's traffic_stats). `trafficsim run` and `play` print what it publishes; the control plane drives
 // the very same object.
 //
 // Threads: run() executes on the calling thread, start() on a thread of the job's own.
@@ -22,17 +23,22 @@
 #include "load/engine.hpp"
 #include "load/plan.hpp"
 #include "scenarios/scenario.hpp"
+#include "jobs/target_session.hpp"
 #include "scenarios/thresholds.hpp"
 
 namespace trafficsim::jobs {
 
 struct TrafficJobSettings {
-  std::string url;  // the target's base URL (a TargetSession resolves the built-in one)
+  std::string url;       // the target's base URL; empty: the built-in target, started by the job
+  TargetChoice builtin;  // the built-in target's catalog and seed (its url field is ignored)
   std::optional<std::chrono::nanoseconds> duration;  // default: the scenario's
   uint64_t seed = 1;
   int threads = 0;  // 0: one per core
   std::optional<double> hard_cap;
-  std::optional<scenarios::DemoClockSpec> clock;  // scenarios on the Black Friday demo clock
+  // Scenarios on the Black Friday demo clock: this clock when given (a script shares one across
+  // phases); otherwise the job resolves it (resolve_demo_clock) with time_scale.
+  std::optional<scenarios::DemoClockSpec> clock;
+  std::optional<double> time_scale;
   // Called on a worker thread for every finished request (--verbose); costs throughput.
   std::function<void(const load::RequestEvent&)> on_request;
 };
@@ -55,17 +61,24 @@ const char* to_string(JobState state);
 
 class TrafficJob {
  public:
-  // Builds the plan at once: throws scenarios::ScenarioError when the scenario cannot be bound
-  // to these settings.
+  // Resolves the demo clock (throws ClockConfigError for bad DEMO_* values), starts the built-in
+  // target when no URL is given (throws TargetStartError) and builds the plan (throws
+  // scenarios::ScenarioError when the scenario cannot be bound to these settings) — all at once,
+  // so every problem is known before anything runs.
   TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::string> params,
              TrafficJobSettings settings);
-  ~TrafficJob();  // stops a started job and joins its thread
+  ~TrafficJob();  // stops a started job, joins its thread, stops a built-in target
   TrafficJob(const TrafficJob&) = delete;
   TrafficJob& operator=(const TrafficJob&) = delete;
 
   const scenarios::Scenario& scenario() const;
   const load::Plan& plan() const;  // as built (hard caps applied, notes)
   const TrafficJobSettings& settings() const;
+  const std::string& url() const;  // the target's URL (the built-in one's when it started it)
+  bool builtin_target() const;
+  const std::optional<scenarios::DemoClockSpec>& clock() const;
+  // How the demo clock was chosen (adopted from the target, or why not), for the user to read.
+  const std::vector<std::string>& notes() const;
 
   using Subscriber = std::function<void(const TrafficSnapshot&)>;
   uint64_t subscribe(Subscriber fn);

@@ -7,12 +7,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "scenarios/builtin.hpp"
+#include "support/process.hpp"
 #include "support/test_server.hpp"
 
 namespace trafficsim::jobs {
@@ -144,6 +147,47 @@ TEST(TrafficJobTest, RunsOnce) {
   job.run();
   EXPECT_THROW(job.run(), std::logic_error);
   EXPECT_THROW(job.start(), std::logic_error);
+}
+
+}  // namespace
+}  // namespace trafficsim::jobs
+
+namespace trafficsim::jobs {
+namespace {
+
+// Without a URL the job starts the demo target itself (on the job's demo clock for Black Friday)
+// and stops it with the job.
+TEST(TrafficJobBuiltinTargetTest, WithoutAUrlTheJobStartsTheDemoTargetAndStopsItAfter) {
+  std::string dir = testing::temp_dir();
+  TrafficJobSettings s;
+  s.builtin.data_dir = dir;
+  s.builtin.catalog_rows = 2000;
+  bool announced = false;
+  s.builtin.on_builtin_start = [&] { announced = true; };
+  s.time_scale = 60;
+  std::string url;
+  {
+    auto sc = scenarios::load_scenario(*scenarios::builtin_source("blackfriday"), {});
+    s.duration = std::chrono::seconds(1);
+    TrafficJob job(sc, {}, s);
+    EXPECT_TRUE(announced);
+    EXPECT_TRUE(job.builtin_target());
+    url = job.url();
+    EXPECT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+    ASSERT_TRUE(job.clock());
+    EXPECT_DOUBLE_EQ(job.clock()->time_scale, 60);
+    TrafficResult r = job.run();
+    EXPECT_GT(r.report.at("requests").to_number<uint64_t>(), 0u);
+    EXPECT_EQ(r.report.at("errors").at("connect").to_number<uint64_t>(), 0u);
+    EXPECT_TRUE(r.report.contains("traffic_stats"));
+  }
+  // The job's end stopped its target: nothing listens there any more.
+  TrafficJobSettings after;
+  after.url = url;
+  TrafficJob probe(scenario_of(steady(5, "200ms")), {}, after);
+  TrafficResult r = probe.run();
+  EXPECT_EQ(r.report.at("errors").at("connect").to_number<uint64_t>(), 1u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
