@@ -34,7 +34,8 @@ void Worker::Impl::init() {
   closed_model = plan.model == LoadModel::closed;
   hook = static_cast<bool>(plan.on_request);
   epfd = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // wake_fd exists since the constructor; a stop() before this point left it readable, and
+  // epoll reports that at once.
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = nullptr;
@@ -337,7 +338,11 @@ void Worker::Impl::run() {
   for (auto& c : pool) c.io.close();
   flush();
 }
-Worker::Worker(WorkerSetup setup) : impl_(std::make_unique<Impl>(std::move(setup))) {}
+Worker::Worker(WorkerSetup setup) : impl_(std::make_unique<Impl>(std::move(setup))) {
+  // Created here, on the engine's thread, before the worker thread starts: stop() may run at
+  // any time after construction and must find it (it raced with init() before: seen by TSan).
+  impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
 
 Worker::~Worker() {
   if (impl_->epfd >= 0) ::close(impl_->epfd);
