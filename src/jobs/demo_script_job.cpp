@@ -1,9 +1,5 @@
 #include "jobs/demo_script_job.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -14,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "jobs/job_runner.hpp"
 #include "load/report.hpp"
 
 namespace trafficsim::jobs {
@@ -90,15 +87,9 @@ struct DemoScriptJob::Impl {
   DemoScriptObserver* observer = nullptr;
 
   std::atomic<bool> stop_requested{false};
-  std::atomic<bool> ran{false};
-  std::mutex mu;              // guards current, result, error
+  std::mutex mu;  // guards current
   TrafficJob* current = nullptr;
-  std::optional<DemoScriptResult> result;
-  std::exception_ptr error;
-  std::thread thread;
-  int done = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-  ~Impl() { ::close(done); }
+  JobRunner<DemoScriptResult> runner;
 
   DemoScriptResult execute() {
     DemoScriptResult out;
@@ -165,24 +156,6 @@ struct DemoScriptJob::Impl {
     return out;
   }
 
-  void run_to_end() {
-    try {
-      auto r = execute();
-      std::lock_guard lock(mu);
-      result = std::move(r);
-    } catch (...) {
-      std::lock_guard lock(mu);
-      error = std::current_exception();
-    }
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(done, &one, sizeof one);
-  }
-
-  DemoScriptResult take() {
-    std::lock_guard lock(mu);
-    if (error) std::rethrow_exception(error);
-    return *result;
-  }
 };
 
 DemoScriptJob::DemoScriptJob(scenarios::DemoScript script, std::vector<scenarios::Scenario> phases,
@@ -207,10 +180,8 @@ DemoScriptJob::DemoScriptJob(scenarios::DemoScript script, std::vector<scenarios
 }
 
 DemoScriptJob::~DemoScriptJob() {
-  if (impl_->thread.joinable()) {
-    stop();
-    impl_->thread.join();
-  }
+  if (impl_->runner.started()) stop();
+  impl_->runner.join();
   impl_->target.close();
 }
 
@@ -227,22 +198,16 @@ double DemoScriptJob::total_s() const {
 void DemoScriptJob::set_observer(DemoScriptObserver* observer) { impl_->observer = observer; }
 
 DemoScriptResult DemoScriptJob::run() {
-  if (impl_->ran.exchange(true)) throw std::logic_error("a demo script job runs once");
-  impl_->run_to_end();
-  return impl_->take();
+  return impl_->runner.run([this] { return impl_->execute(); });
 }
 
 void DemoScriptJob::start() {
-  if (impl_->ran.exchange(true)) throw std::logic_error("a demo script job runs once");
-  impl_->thread = std::thread([this] { impl_->run_to_end(); });
+  impl_->runner.start([this] { return impl_->execute(); });
 }
 
-DemoScriptResult DemoScriptJob::wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
-  return impl_->take();
-}
+DemoScriptResult DemoScriptJob::wait() { return impl_->runner.wait(); }
 
-int DemoScriptJob::done_fd() const { return impl_->done; }
+int DemoScriptJob::done_fd() const { return impl_->runner.done_fd(); }
 
 void DemoScriptJob::stop() {
   impl_->stop_requested = true;

@@ -1,9 +1,5 @@
 #include "jobs/traffic_job.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,47 +17,10 @@
 
 namespace trafficsim::jobs {
 
-const char* to_string(JobState state) {
-  switch (state) {
-    case JobState::created:
-      return "created";
-    case JobState::running:
-      return "running";
-    case JobState::finished:
-      return "finished";
-    case JobState::failed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 bool TrafficResult::thresholds_passed() const {
   return std::all_of(thresholds.begin(), thresholds.end(),
                      [](const scenarios::ThresholdResult& t) { return t.passed; });
 }
-
-namespace {
-
-// An eventfd that becomes (and stays) readable once signalled.
-class Flag {
- public:
-  Flag() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (fd_ < 0) throw std::runtime_error("eventfd failed");
-  }
-  ~Flag() { ::close(fd_); }
-  Flag(const Flag&) = delete;
-  Flag& operator=(const Flag&) = delete;
-  void raise() {
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t r = ::write(fd_, &one, sizeof one);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 struct TrafficJob::Impl {
   scenarios::Scenario scenario;
@@ -71,18 +30,14 @@ struct TrafficJob::Impl {
   std::vector<std::string> notes;
   load::Plan plan;
 
-  Flag stop_flag, done_flag;
+  EventFlag stop_flag;
   std::atomic<bool> stop_requested{false};
-  std::atomic<bool> ran{false};
-  std::atomic<JobState> state{JobState::created};
+  JobRunner<TrafficResult> runner;
 
-  mutable std::mutex mu;  // guards subscribers, latest, result, error (control paths only)
+  mutable std::mutex mu;  // guards subscribers and latest (control paths only)
   std::vector<std::pair<uint64_t, Subscriber>> subscribers;
   uint64_t next_id = 1;
   std::optional<TrafficSnapshot> latest;
-  std::optional<TrafficResult> result;
-  std::exception_ptr error;
-  std::thread thread;
 
   void publish(const TrafficSnapshot& snap) {
     std::vector<Subscriber> fns;
@@ -120,27 +75,6 @@ struct TrafficJob::Impl {
     return r;
   }
 
-  // The body of run(), on whichever thread runs it: records the outcome and signals the end.
-  void run_to_end() {
-    state = JobState::running;
-    try {
-      TrafficResult r = execute();
-      std::lock_guard lock(mu);
-      result = std::move(r);
-      state = JobState::finished;
-    } catch (...) {
-      std::lock_guard lock(mu);
-      error = std::current_exception();
-      state = JobState::failed;
-    }
-    done_flag.raise();
-  }
-
-  TrafficResult take_result() {
-    std::lock_guard lock(mu);
-    if (error) std::rethrow_exception(error);
-    return *result;
-  }
 };
 
 TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::string> params,
@@ -169,10 +103,8 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
 }
 
 TrafficJob::~TrafficJob() {
-  if (impl_->thread.joinable()) {
-    stop();
-    impl_->thread.join();
-  }
+  if (impl_->runner.started()) stop();
+  impl_->runner.join();
   impl_->target.close();
 }
 
@@ -199,29 +131,22 @@ void TrafficJob::unsubscribe(uint64_t id) {
 }
 
 TrafficResult TrafficJob::run() {
-  if (impl_->ran.exchange(true)) throw std::logic_error("a traffic job runs once");
-  impl_->run_to_end();
-  return impl_->take_result();
+  return impl_->runner.run([this] { return impl_->execute(); });
 }
 
 void TrafficJob::start() {
-  if (impl_->ran.exchange(true)) throw std::logic_error("a traffic job runs once");
-  impl_->state = JobState::running;
-  impl_->thread = std::thread([this] { impl_->run_to_end(); });
+  impl_->runner.start([this] { return impl_->execute(); });
 }
 
-TrafficResult TrafficJob::wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
-  return impl_->take_result();
-}
+TrafficResult TrafficJob::wait() { return impl_->runner.wait(); }
 
-int TrafficJob::done_fd() const { return impl_->done_flag.fd(); }
+int TrafficJob::done_fd() const { return impl_->runner.done_fd(); }
 
 void TrafficJob::stop() {
   if (!impl_->stop_requested.exchange(true)) impl_->stop_flag.raise();
 }
 
-JobState TrafficJob::state() const { return impl_->state.load(); }
+JobState TrafficJob::state() const { return impl_->runner.state(); }
 
 std::optional<TrafficSnapshot> TrafficJob::latest() const {
   std::lock_guard lock(impl_->mu);

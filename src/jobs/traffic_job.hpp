@@ -23,6 +23,7 @@
 #include "load/engine.hpp"
 #include "load/plan.hpp"
 #include "scenarios/scenario.hpp"
+#include "jobs/job_runner.hpp"
 #include "jobs/target_session.hpp"
 #include "scenarios/thresholds.hpp"
 
@@ -55,9 +56,6 @@ struct TrafficResult {
   bool stopped = false;  // stop() before the plan ended
   bool thresholds_passed() const;
 };
-
-enum class JobState { created, running, finished, failed };
-const char* to_string(JobState state);
 
 class TrafficJob {
  public:
