@@ -13,6 +13,7 @@
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
 #include "cli/terminal.hpp"
+#include "cli/traffic_flags.hpp"
 #include "load/engine.hpp"
 #include "load/report.hpp"
 
@@ -112,30 +113,21 @@ load::Plan build_plan(const BenchOptions& o) {
 
 }  // namespace
 
+namespace {
+int bench_checked(const BenchOptions& o);
+}  // namespace
+
 int run_bench(const BenchOptions& o) {
-  load::Plan plan;
-  try {
-    plan = build_plan(o);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "trafficsim bench: {}\n", e.what());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "trafficsim bench: {}\n", e.what());
-    return kExitUsage;
-  }
-  try {
-    if (!o.json_path.empty()) load::check_writable(o.json_path);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "trafficsim bench: {}\n", e.what());
-    return kExitRunFailed;
-  }
-  std::unique_ptr<load::Engine> engine;
-  try {
-    engine = std::make_unique<load::Engine>(plan);
-  } catch (const load::StartError& e) {
-    fmt::print(stderr, "trafficsim bench: {}\n", e.what());
-    return kExitRunFailed;
-  }
+  // The one exception -> exit-code ladder (cli/traffic_flags.hpp): bad flags 2, cannot run 1.
+  return guarded("trafficsim bench", [&] { return bench_checked(o); });
+}
+
+namespace {
+
+int bench_checked(const BenchOptions& o) {
+  load::Plan plan = build_plan(o);
+  if (!o.json_path.empty()) load::check_writable(o.json_path);
+  auto engine = std::make_unique<load::Engine>(plan);
   // Handlers first: a signal after the "Running" line must stop the run, not kill it.
   int stop_fd = install_stop_signals();
   const auto& s = plan.streams[0];
@@ -164,5 +156,7 @@ int run_bench(const BenchOptions& o) {
   auto report = load::build_report(plan, result, TRAFFICSIM_VERSION);
   return present_report(report, o.json_path, out_style, "trafficsim bench");
 }
+
+}  // namespace
 
 }  // namespace trafficsim::cli

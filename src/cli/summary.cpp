@@ -144,17 +144,30 @@ void print_summary(std::FILE* out, const json::object& r, const Style& st) {
   fmt::print(out, "\n");
 }
 
+bool write_report_or_print(const char* command, const std::string& path,
+                           const json::object& report) {
+  std::string first_error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      load::write_json_atomic(path, report);
+      return true;
+    } catch (const std::exception& e) {
+      if (attempt == 0) first_error = e.what();
+    }
+  }
+  fmt::print(stderr, "{}: {}; the report follows on stdout instead\n", command, first_error);
+  std::fflush(stderr);
+  fmt::print("{}\n", json::serialize(report));
+  std::fflush(stdout);
+  return false;
+}
+
 int present_report(const json::object& report, const std::string& json_path, const Style& style,
                    const char* command) {
   print_summary(stdout, report, style);
   if (json_path.empty()) return kExitOk;
-  try {
-    load::write_json_atomic(json_path, report);
-    fmt::print("Report written to {}\n", json_path);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", command, e.what());
-    return kExitRunFailed;
-  }
+  if (!write_report_or_print(command, json_path, report)) return kExitRunFailed;
+  fmt::print("Report written to {}\n", json_path);
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "cli/arguments.hpp"
+#include "cli/summary.hpp"
 #include "cli/terminal.hpp"
 #include "jobs/target_session.hpp"
 #include "load/engine.hpp"
@@ -112,24 +113,9 @@ void wait_or_stop(int done_fd, int stop_fd, const std::function<void()>& stop) {
 }
 
 int write_report(const char* command, const std::string& path, const boost::json::object& report) {
-  try {
-    load::write_json_atomic(path, report);
-    fmt::print("  report written to {}\n", path);
-    return kExitOk;
-  } catch (const std::exception& first) {
-    // The run's figures exist only in memory now: try once more, then put them on stdout.
-    try {
-      load::write_json_atomic(path, report);
-      fmt::print("  report written to {} (second attempt)\n", path);
-      return kExitOk;
-    } catch (const std::exception&) {
-    }
-    fmt::print(stderr, "{}: {}; the report follows on stdout instead\n", command, first.what());
-    std::fflush(stderr);
-    fmt::print("{}\n", boost::json::serialize(report));
-    std::fflush(stdout);
-    return kExitRunFailed;
-  }
+  if (!write_report_or_print(command, path, report)) return kExitRunFailed;
+  fmt::print("  report written to {}\n", path);
+  return kExitOk;
 }
 
 }  // namespace trafficsim::cli

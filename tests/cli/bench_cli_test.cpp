@@ -336,6 +336,25 @@ TEST_F(BenchCliTest, UnwritableReportPathFailsBeforeTheRun) {
   EXPECT_EQ(r.out.find("Running"), std::string::npos) << "checked before the run\n" << describe(r);
 }
 
+// A report that cannot be written after the run (its directory vanished meanwhile) is not lost:
+// it goes to stdout, and the exit code says the write failed.
+TEST_F(BenchCliTest, AReportThatCannotBeWrittenAfterTheRunIsPrintedInstead) {
+  const std::string sub = path("reports");
+  fs::create_directories(sub);
+  const std::string report = sub + "/r.json";
+  BackgroundProcess bench(argv_of({"bench", refused_url(), "-R", "20", "-d", "2s", "-q",
+                                   "--json", report}));
+  ASSERT_TRUE(bench.wait_for_stdout("Running", 10s)) << bench.current_stderr();
+  fs::remove_all(sub);  // the pre-run check passed; now the write must fail
+  ProcessResult r = bench.wait(30s);
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("the report follows on stdout instead"), std::string::npos) << describe(r);
+  auto brace = r.out.rfind("\n{\"");
+  ASSERT_NE(brace, std::string::npos) << describe(r);
+  json::object printed = json::parse(r.out.substr(brace + 1)).as_object();
+  EXPECT_EQ(count(printed.at("requests")), 40u) << "every arrival of the plan is in the report";
+}
+
 // Creating an empty file works on a full filesystem; the check reserves room for the report, so
 // a full disk (here: a file-size limit, as a full disk behaves) is found before the run.
 TEST_F(BenchCliTest, AReportPathOnAFullFilesystemFailsBeforeTheRun) {
