@@ -204,29 +204,20 @@ void print_scenario_summary(std::FILE* out, const json::object& report,
 
 void print_wrapped(std::FILE* out, const std::string& text, size_t width,
                    const std::string& indent) {
-  std::string line;
-  size_t i = 0;
-  auto flush = [&] {
-    fmt::print(out, "{}{}\n", indent, line);
-    line.clear();
-  };
-  while (i < text.size()) {
-    if (text[i] == '\n') {
-      if (!line.empty()) flush();
-      ++i;
-      continue;
-    }
-    size_t j = text.find_first_of(" \n", i);
-    if (j == std::string::npos) j = text.size();
-    std::string word = text.substr(i, j - i);
-    if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) flush();
-    if (!word.empty()) line += (line.empty() ? "" : " ") + word;
-    i = j < text.size() && text[j] == ' ' ? j + 1 : j;
+  // Each line of the text is a paragraph; narration keeps long words (URLs) whole.
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string paragraph = text.substr(start, end - start);
+    if (paragraph.find_first_not_of(' ') != std::string::npos)
+      for (const auto& line : wrap_words(paragraph, width - indent.size(), false))
+        fmt::print(out, "{}{}\n", indent, line);
+    start = end + 1;
   }
-  if (!line.empty()) flush();
 }
 
-std::vector<std::string> wrap_words(const std::string& text, size_t width) {
+std::vector<std::string> wrap_words(const std::string& text, size_t width, bool cut_long_words) {
   std::vector<std::string> lines;
   std::string line;
   size_t i = 0;
@@ -236,7 +227,7 @@ std::vector<std::string> wrap_words(const std::string& text, size_t width) {
     std::string word = text.substr(i, j - i);
     i = j + 1;
     if (word.empty()) continue;
-    while (word.size() > width) {  // a word longer than the column: cut it, marked
+    while (cut_long_words && word.size() > width) {  // longer than the column: cut, marked
       if (!line.empty()) lines.push_back(std::move(line)), line.clear();
       lines.push_back(word.substr(0, width - 1) + "-");
       word = word.substr(width - 1);

@@ -29,10 +29,12 @@ void print_scenario_summary(std::FILE* out, const boost::json::object& report,
                             const std::vector<scenarios::ThresholdResult>& thresholds,
                             const Style& style);
 
-// Prints text wrapped at `width` columns with `indent`.
+// Prints text wrapped at `width` columns (indent included) with `indent`; each line of the text
+// starts a new paragraph, blank lines are dropped.
 void print_wrapped(std::FILE* out, const std::string& text, size_t width, const std::string& indent);
-// Splits text into lines of at most `width` characters at spaces (a word longer than the width
-// is cut); at least one line.
-std::vector<std::string> wrap_words(const std::string& text, size_t width);
+// Splits text into lines of at most `width` characters at spaces; a word longer than the width is
+// cut (marked with '-') or, without cut_long_words, kept whole on its own line. At least one line.
+std::vector<std::string> wrap_words(const std::string& text, size_t width,
+                                    bool cut_long_words = true);
 
 }  // namespace trafficsim::cli

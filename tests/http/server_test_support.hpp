@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "http/server.hpp"
+#include "support/eventually.hpp"
 
 namespace trafficsim::http::test {
 
@@ -60,17 +61,6 @@ class ParkedReplies {
   std::deque<Parked> parked_;
 };
 
-// Polls `condition` until it holds or the deadline passes; true if it held.
-template <class Condition>
-bool eventually(Condition condition,
-                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::yield();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a poll interval, not a wait
-  }
-  return true;
-}
+using trafficsim::testing::eventually;
 
 }  // namespace trafficsim::http::test

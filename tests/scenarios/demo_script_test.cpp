@@ -16,6 +16,7 @@
 
 #include "scenarios/builtin.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenario_test_support.hpp"
 #include "support/process.hpp"
 
 namespace trafficsim::scenarios {
@@ -31,27 +32,7 @@ Source script(const char* text, std::string path = "show.yaml") {
   return Source{std::move(path), t, false};
 }
 
-std::string script_error(const Source& src) {
-  try {
-    load_demo_script(src);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-LoadOptions no_env(std::map<std::string, std::string> params) {
-  LoadOptions o;
-  o.params = std::move(params);
-  o.getenv = [](const char*) -> const char* { return nullptr; };
-  return o;
-}
-
-using trafficsim::testing::TempDir;
+using namespace test_support;
 
 constexpr const char* kTinyScenario =
     "duration: 1s\n"
@@ -104,7 +85,7 @@ TEST(DemoVideo, EveryPhaseLoadsAndBuildsAtItsRate) {
   auto s = load_demo_script(*builtin_source("demo-video"));
   for (const auto& p : s.phases) {
     SCOPED_TRACE(p.title);
-    auto sc = load_scenario(p.source, no_env(p.params));
+    auto sc = load_scenario(p.source, options(p.params));
     BuildOptions b;
     b.url = "http://127.0.0.1:9";
     b.duration = p.duration;
@@ -152,7 +133,7 @@ phases:
   EXPECT_EQ(s.total(), 150s);
 
   // The phase's variables reach its scenario.
-  auto sc = load_scenario(p.source, no_env(p.params));
+  auto sc = load_scenario(p.source, options(p.params));
   EXPECT_EQ(sc.streams.at(0).requests.size(), 2u);
   EXPECT_DOUBLE_EQ(sc.streams.at(0).hard_cap->refill_per_s, 30);
   EXPECT_DOUBLE_EQ(sc.streams.at(0).rate.rps, 15);
@@ -177,7 +158,7 @@ TEST(DemoScript, FilesAreRelativeToTheScript) {
   EXPECT_FALSE(s.phases[0].source.builtin);
   EXPECT_EQ(fs::path(s.phases[0].source.path), scenario);
   EXPECT_EQ(s.phases[0].source.text, kTinyScenario);
-  auto sc = load_scenario(s.phases[0].source, no_env(s.phases[0].params));
+  auto sc = load_scenario(s.phases[0].source, options(s.phases[0].params));
   EXPECT_EQ(sc.streams.at(0).name, "tiny");
   EXPECT_DOUBLE_EQ(sc.streams.at(0).rate.rps, 4);
 

@@ -1,6 +1,6 @@
 #pragma once
 // What the scenario tests share: load options with a private environment, the built-ins, build
-// options on a fixed clock, YAML written inline, rendering a request's templates, and the classify
+// options on a fixed clock, YAML written inline, load and script errors, rendering a request's templates, and the classify
 // API's own check of a body. Header-only, for tests/scenarios/*_test.cpp.
 #include <strings.h>
 
@@ -20,6 +20,7 @@
 
 #include "core/random.hpp"
 #include "scenarios/builtin.hpp"
+#include "scenarios/demo_script.hpp"
 #include "scenarios/scenario.hpp"
 #include "support/process.hpp"
 
@@ -137,6 +138,16 @@ inline std::string classify_rejection(const std::string& body) {
   const auto& b = o.at("body").as_string();
   if (std::all_of(b.begin(), b.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t'; }))
     return "blank body";
+  return "";
+}
+
+// The message of the ScenarioError that loading a demo script throws ("" when it loads).
+inline std::string script_error(const Source& src) {
+  try {
+    load_demo_script(src);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
   return "";
 }
 

@@ -18,6 +18,7 @@
 
 #include "scenarios/demo_script.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenario_test_support.hpp"
 #include "support/process.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -31,36 +32,7 @@
 namespace trafficsim::scenarios {
 namespace {
 
-using trafficsim::testing::TempDir;
-
-LoadOptions options(std::map<std::string, std::string> params = {}) {
-  LoadOptions o;
-  o.params = std::move(params);
-  o.getenv = [](const char*) -> const char* { return nullptr; };
-  return o;
-}
-
-std::string load_error(const Source& src, const LoadOptions& o = options()) {
-  try {
-    load_scenario(src, o);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string script_error(const Source& src) {
-  try {
-    load_demo_script(src);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using namespace test_support;
 
 constexpr size_t kMiB = 1024 * 1024;
 

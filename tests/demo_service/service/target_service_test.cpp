@@ -15,6 +15,7 @@
 #include <future>
 #include <thread>
 
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
@@ -674,10 +675,8 @@ TEST(TargetService, AtTheConnectionCapHealthLiveAnswersOthersGet503AndMetricsCou
   auto scrape = [&] { return svc->registry().expose(); };
   testing::RawConnection idle0(p);
   testing::RawConnection idle1(p), idle2(p);  // idle clients fill the cap
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (sample(scrape(), "http_connections_open") < 3 && std::chrono::steady_clock::now() < deadline) {
-  }
-  ASSERT_EQ(sample(scrape(), "http_connections_open"), 3);
+  ASSERT_TRUE(testing::eventually([&] { return sample(scrape(), "http_connections_open") == 3; }))
+      << scrape();
 
   testing::RawConnection probe(p);
   ASSERT_TRUE(probe.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"));
