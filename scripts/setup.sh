@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package trafficsim needs to build, test and benchmark.
-# Idempotent and non-interactive; run as root on Debian 12.
+# Installs every Debian package trafficsim needs to build, test and benchmark, and the npm
+# packages of web/ (uPlot for the dashboard and report, playwright-core for the browser tests),
+# pinned by web/package-lock.json. Idempotent and non-interactive; run as root on Debian 12.
 set -euo pipefail
 
 PACKAGES=(
@@ -15,7 +16,12 @@ PACKAGES=(
   nginx-light openssl wrk nghttp2-client hey procps util-linux python3
   # promtool (checks our /metrics exposition)
   prometheus
+  # the dashboard's assets (npm ci) and its browser tests (Debian's Chromium, no download)
+  nodejs chromium
 )
+# Debian's npm, unless the Node.js already here brings its own (NodeSource's nodejs does, and
+# conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -24,8 +30,23 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# web/node_modules, exactly as web/package-lock.json pins it (reinstalled when the lockfile
+# changes). Runs after the Debian packages (npm is one of them).
+npm_setup() {
+  local web
+  web="$(cd "$(dirname "$0")/.." && pwd)/web"
+  if [[ -f $web/node_modules/.trafficsim-lock ]] && cmp -s "$web/package-lock.json" "$web/node_modules/.trafficsim-lock"; then
+    echo "setup: web/node_modules matches web/package-lock.json"
+    return
+  fi
+  echo "setup: npm ci in web/"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$web/package-lock.json" "$web/node_modules/.trafficsim-lock"
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
+  npm_setup
   exit 0
 fi
 
@@ -42,4 +63,5 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
   systemctl stop nginx || true
 fi
+npm_setup
 echo "setup: done"

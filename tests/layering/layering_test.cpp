@@ -23,7 +23,11 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"scenarios", {"core", "http", "load"}},
     {"demo_service", {"core", "http", "telemetry", "storage"}},
     {"jobs", {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service"}},
-    {"cli", {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "jobs"}},
+    {"control",
+     {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "jobs"}},
+    {"cli",
+     {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "jobs",
+      "control"}},
 };
 
 // A source file longer than this holds several files' worth of seams (issue 10 split them).
