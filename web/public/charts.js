@@ -1,0 +1,249 @@
+// The live charts of one job, drawn with uPlot (the global from /assets/vendor/uplot.js):
+// achieved vs target rate, latency percentiles, error ratio; one line per stream. The x axis is
+// the job's elapsed time in seconds, so a reloaded page redraws the same picture from the
+// replayed history. Data are plain column arrays (uPlot's model); a redraw is batched so that a
+// replay of 1 200 events draws once, not 1 200 times.
+
+export const PERCENTILES = [
+  { key: 'p50', field: 'p50Latency', label: 'p50', color: '#15803d' },
+  { key: 'p90', field: 'p90Latency', label: 'p90', color: '#0e7490' },
+  { key: 'p95', field: 'p95Latency', label: 'p95', color: '#c2410c' },
+  { key: 'p99', field: 'p99Latency', label: 'p99', color: '#b91c1c' },
+  { key: 'p999', field: 'p999Latency', label: 'p99.9', color: '#7e22ce' },
+];
+export const DEFAULT_PERCENTILES = ['p50', 'p95', 'p99'];
+
+const STREAM_COLORS = ['#2563eb', '#db2777', '#0891b2', '#a16207', '#4f46e5', '#0f766e'];
+const STREAM_DASHES = [undefined, [8, 5], [2, 4], [12, 4, 2, 4]];
+const FIELDS = ['currentRps', 'targetRps', 'errorPct', ...PERCENTILES.map((p) => p.field)];
+const MAX_POINTS = 4000; // beyond it, every other point is dropped (as the server's history does)
+const HEIGHT_PX = 230;
+
+function clock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+const fixed = (digits, unit = '') => (u, v) => (v == null ? '–' : `${v.toFixed(digits)}${unit}`);
+
+// The per-stream figures of one Stats event, as {name: figures}; a job without `streams`
+// (there should be none) reads as one stream with the top-level figures.
+function streamFigures(stats, names) {
+  const byName = {};
+  for (const s of stats.streams || []) byName[s.name] = s;
+  if (!stats.streams?.length && names.length === 1) byName[names[0]] = stats;
+  return byName;
+}
+
+export class JobCharts {
+  // root: the element the three charts go into; streams: the job's streamNames.
+  constructor(root, streams, percentiles = DEFAULT_PERCENTILES) {
+    this.root = root;
+    this.streams = streams.length ? streams : ['all'];
+    this.multi = this.streams.length > 1;
+    this.percentiles = new Set(percentiles);
+    this.x = [];
+    this.columns = new Map();
+    for (const s of this.streams) for (const f of FIELDS) this.columns.set(`${s}|${f}`, []);
+    this.phases = []; // [{x, title, index}]
+    this.lastPhase = null;
+    this.plots = {};
+    this.redrawTimer = null;
+
+    root.replaceChildren();
+    this.panels = {};
+    for (const [id, title] of [['rate', 'Request rate (req/s)'], ['latency', 'Latency (ms)'], ['errors', 'Error ratio (%)']]) {
+      const figure = document.createElement('figure');
+      figure.className = `chart chart-${id}`;
+      figure.dataset.chart = id;
+      figure.dataset.points = '0';
+      const caption = document.createElement('figcaption');
+      caption.textContent = title;
+      const holder = document.createElement('div');
+      holder.className = 'chart-plot';
+      figure.append(caption, holder);
+      root.append(figure);
+      this.panels[id] = holder;
+    }
+    this.build();
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(root);
+  }
+
+  get pointCount() {
+    return this.x.length;
+  }
+
+  push(stats) {
+    const figures = streamFigures(stats, this.streams);
+    this.x.push(stats.elapsed ?? 0);
+    for (const s of this.streams) {
+      const f = figures[s];
+      for (const field of FIELDS) {
+        let v = null;
+        if (f) v = field === 'errorPct' ? (f.errorRatio ?? 0) * 100 : (f[field] ?? null);
+        this.columns.get(`${s}|${field}`).push(v);
+      }
+    }
+    if (stats.phase && stats.phase.index !== this.lastPhase) {
+      this.lastPhase = stats.phase.index;
+      this.phases.push({ x: stats.elapsed ?? 0, title: stats.phase.title, index: stats.phase.index });
+    }
+    if (this.x.length > MAX_POINTS) this.halve();
+    this.scheduleRedraw();
+  }
+
+  halve() {
+    const keep = (_, i) => i % 2 === 0 || i === this.x.length - 1;
+    this.x = this.x.filter(keep);
+    for (const [k, col] of this.columns) this.columns.set(k, col.filter(keep));
+  }
+
+  setPercentiles(keys) {
+    this.percentiles = new Set(keys);
+    this.plots.latency?.destroy();
+    this.plots.latency = this.makePlot('latency', this.latencySeries());
+  }
+
+  scheduleRedraw() {
+    if (this.redrawTimer) return;
+    this.redrawTimer = setTimeout(() => {
+      this.redrawTimer = null;
+      this.redraw();
+    }, 60);
+  }
+
+  redraw() {
+    for (const [id, plot] of Object.entries(this.plots)) {
+      plot.setData(this.dataFor(plot.seriesKeys));
+      this.panels[id].parentElement.dataset.points = String(this.x.length);
+    }
+    this.root.dataset.points = String(this.x.length);
+  }
+
+  dataFor(keys) {
+    return [this.x, ...keys.map((k) => this.columns.get(k))];
+  }
+
+  label(stream, what) {
+    return this.multi ? `${stream} ${what}` : what;
+  }
+
+  rateSeries() {
+    return this.streams.flatMap((s, i) => {
+      const color = STREAM_COLORS[i % STREAM_COLORS.length];
+      return [
+        { key: `${s}|currentRps`, label: this.label(s, 'achieved'), stroke: color, width: 2.5, value: fixed(1) },
+        { key: `${s}|targetRps`, label: this.label(s, 'target'), stroke: color, width: 1.5, dash: [6, 5], alpha: 0.6, value: fixed(1) },
+      ];
+    });
+  }
+
+  latencySeries() {
+    return this.streams.flatMap((s, i) =>
+      PERCENTILES.filter((p) => this.percentiles.has(p.key)).map((p) => ({
+        key: `${s}|${p.field}`,
+        label: this.label(s, p.label),
+        stroke: p.color,
+        width: 2,
+        dash: STREAM_DASHES[i % STREAM_DASHES.length],
+        value: fixed(1, ' ms'),
+      })),
+    );
+  }
+
+  errorSeries() {
+    return this.streams.map((s, i) => {
+      const color = STREAM_COLORS[i % STREAM_COLORS.length];
+      return { key: `${s}|errorPct`, label: this.multi ? s : 'errors', stroke: color, width: 2, fill: `${color}22`, value: fixed(1, ' %') };
+    });
+  }
+
+  build() {
+    this.plots.rate = this.makePlot('rate', this.rateSeries());
+    this.plots.latency = this.makePlot('latency', this.latencySeries());
+    this.plots.errors = this.makePlot('errors', this.errorSeries(), { yFloor: 5 });
+  }
+
+  // yFloor: the least top of the y axis, so an idle chart does not zoom into noise.
+  makePlot(id, specs, { yFloor = 1 } = {}) {
+    const holder = this.panels[id];
+    const phases = this.phases;
+    const opts = {
+      width: Math.max(300, holder.clientWidth || 600),
+      height: HEIGHT_PX,
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: true },
+      scales: {
+        x: { time: false },
+        y: { range: (u, min, max) => [0, Math.max(yFloor, (max ?? 0) * 1.1)] },
+      },
+      axes: [
+        { values: (u, splits) => splits.map(clock), stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif' },
+        { stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif', size: 56 },
+      ],
+      series: [
+        { label: 'elapsed', value: (u, v) => (v == null ? '–' : clock(v)) },
+        ...specs.map((s) => ({
+          label: s.label,
+          stroke: s.alpha ? `${s.stroke}99` : s.stroke,
+          width: s.width,
+          dash: s.dash,
+          fill: s.fill,
+          value: s.value,
+          spanGaps: false,
+          points: { show: false },
+        })),
+      ],
+      hooks: { draw: [(u) => drawPhaseMarkers(u, phases)] },
+    };
+    const keys = specs.map((s) => s.key);
+    holder.replaceChildren();
+    const plot = new uPlot(opts, this.dataFor(keys), holder);
+    plot.seriesKeys = keys;
+    return plot;
+  }
+
+  resize() {
+    for (const [id, plot] of Object.entries(this.plots)) {
+      const width = this.panels[id].clientWidth;
+      if (width > 0 && Math.abs(width - plot.width) > 2) plot.setSize({ width, height: HEIGHT_PX });
+    }
+  }
+
+  destroy() {
+    clearTimeout(this.redrawTimer);
+    this.resizeObserver.disconnect();
+    for (const plot of Object.values(this.plots)) plot.destroy();
+    this.plots = {};
+    this.root.replaceChildren();
+    delete this.root.dataset.points;
+  }
+}
+
+// Script phases: a dashed vertical line at each phase's start, with its number and title.
+function drawPhaseMarkers(u, phases) {
+  if (!phases.length) return;
+  const { ctx } = u;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
+  ctx.textBaseline = 'top';
+  for (const phase of phases) {
+    const x = Math.round(u.valToPos(phase.x, 'x', true));
+    if (x < left || x > left + width) continue;
+    ctx.strokeStyle = '#64748b';
+    ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+    ctx.lineWidth = devicePixelRatio;
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    ctx.fillStyle = '#334155';
+    ctx.fillText(`${phase.index + 1}. ${phase.title}`, x + 4 * devicePixelRatio, top + 4 * devicePixelRatio);
+  }
+  ctx.restore();
+}
