@@ -12,6 +12,7 @@
 #include "core/ascii.hpp"
 #include "core/clock.hpp"
 #include "core/json_text.hpp"
+#include "http/api_key.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/service_impl.hpp"
 
@@ -80,6 +81,7 @@ void TargetService::Impl::register_routes() {
 }
 
 void TargetService::Impl::handle(std::shared_ptr<const ServerRequest> request, http::Reply reply) {
+  if (options.front_handler && options.front_handler(request, reply)) return;
   auto ex = std::make_shared<Exchange>(std::move(request), std::move(reply));
   const ServerRequest& req = *ex->request;
   ex->started = Clock::now();
@@ -115,10 +117,10 @@ void TargetService::Impl::handle(std::shared_ptr<const ServerRequest> request, h
   const Handler& handler = *match.handler;
 
   if (ex->route.starts_with("/admin") && !options.api_key.empty()) {
-    auto key = req.header("X-API-Key");
-    if (!key || *key != options.api_key)
-      return respond(ex, error_response(ApiError{401, "unauthorized", "X-API-Key",
-                                                 "a valid X-API-Key header is required"}));
+    if (!http::request_has_api_key(req, options.api_key))
+      return respond(ex, error_response(ApiError{
+                             401, "unauthorized", "X-API-Key",
+                             "a valid X-API-Key (or Authorization: Bearer) header is required"}));
   }
   if (observability_route(ex->route) || faults.empty()) return run_handler(ex, handler, {});
 

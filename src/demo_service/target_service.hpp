@@ -14,6 +14,7 @@
 
 #include "demo_service/catalog_store.hpp"
 #include "demo_service/demo_clock.hpp"
+#include "http/server.hpp"
 
 namespace trafficsim::telemetry {
 class Registry;
@@ -48,6 +49,12 @@ struct TargetOptions {
   size_t span_capacity = 2048;
   uint64_t seed = 0;                 // 0: from the clock
   std::function<double()> now_unix;  // injected clock (unix seconds) for tests; empty: system
+  // Sees every request first; when it returns true it has answered (or will answer) the request
+  // and the service neither routes, measures, logs nor traces it: how `trafficsim demo` serves
+  // its control API and dashboard on the target's port without changing what the target
+  // measures. Called on an io thread.
+  std::function<bool(const std::shared_ptr<const http::ServerRequest>&, const http::Reply&)>
+      front_handler;
 };
 
 class TargetError : public std::runtime_error {

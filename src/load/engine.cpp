@@ -71,10 +71,14 @@ StreamSnapshot summarize(const std::string& name, const EndpointStats& interval,
   s.interval_p50_us = interval.corrected.percentile(50);
   s.interval_p95_us = interval.corrected.percentile(95);
   s.interval_p99_us = interval.corrected.percentile(99);
+  s.interval_p90_us = interval.corrected.percentile(90);
+  s.interval_p999_us = interval.corrected.percentile(99.9);
+  s.interval_mean_us = interval.corrected.mean();
   s.interval_expected_failure_ratio =
       done ? static_cast<double>(interval.expected_failures) / static_cast<double>(done) : 0;
   s.requests = cumulative.requests;
   s.errors = cumulative.errors();
+  s.completed = cumulative.completed();
   s.expected_failures = cumulative.expected_failures;
   s.dropped = cumulative.dropped;
   s.lateness_p99_us = cumulative.send_lateness.percentile(99);

@@ -29,7 +29,10 @@ struct StreamSnapshot {
   uint64_t in_flight = 0;        // sent and not yet completed
   double interval_error_ratio = 0;
   int64_t interval_p50_us = 0, interval_p95_us = 0, interval_p99_us = 0;  // corrected
+  int64_t interval_p90_us = 0, interval_p999_us = 0;                      // corrected
+  double interval_mean_us = 0;                                            // corrected
   uint64_t requests = 0, errors = 0, dropped = 0;                         // cumulative
+  uint64_t completed = 0;  // cumulative: responses and transport errors
   int64_t lateness_p99_us = 0;                                            // cumulative
   // Injected templates: responses with the status the template expects (cumulative), and their
   // share of the requests completed in the interval.
