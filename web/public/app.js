@@ -20,6 +20,7 @@ const state = {
   // The job on screen: {job: JobState, stream, charts, dual, ended}
   watched: null,
   percentiles: loadPercentiles(),
+  logLatency: null, // null: logarithmic for dual-mode jobs only, until the user chooses
   jobs: [],
 };
 
@@ -70,7 +71,12 @@ function showStats(stats) {
     dd.dataset.value = value == null ? '' : String(value);
   }
   const rps = document.querySelector('#stats [data-stat="currentRps"]');
-  if (stats?.targetRps != null) rps.textContent += ` / ${rate(stats.targetRps)}`;
+  if (stats?.targetRps != null) {
+    const of = document.createElement('span');
+    of.className = 'of';
+    of.textContent = ` of ${rate(stats.targetRps)}`;
+    rps.append(of);
+  }
   document.querySelector('#stats [data-stat="failedRequests"]').classList.toggle('bad', (stats?.failedRequests ?? 0) > 0);
 }
 
@@ -131,13 +137,15 @@ function watch(job) {
   const streams = job.streamNames?.length ? job.streamNames : [job.scenario];
   const w = {
     job,
-    charts: new JobCharts($('charts'), streams, state.percentiles),
+    charts: new JobCharts($('charts'), streams, { percentiles: state.percentiles, logLatency: state.logLatency ?? !!job.dualMode }),
     dual: job.dualMode ? new DualPanels($('dual'), streams) : null,
     stream: null,
     ended: !isActive(job.status),
   };
   state.watched = w;
+  $('log-latency').checked = w.charts.logLatency;
   state.card.setActive(!w.ended);
+  state.card.showConfig(job);
   showJobLine(job, job.stats);
   showStats(job.stats);
   if (job.stats && w.dual) w.dual.update(job.stats);
@@ -300,6 +308,13 @@ function renderPercentilePicks() {
   }
 }
 
+function wireLogToggle() {
+  $('log-latency').addEventListener('change', (event) => {
+    state.logLatency = event.target.checked;
+    state.watched?.charts.setLogLatency(state.logLatency);
+  });
+}
+
 // ---- the API key form ----
 
 let pendingKey = null;
@@ -345,6 +360,7 @@ async function main() {
   state.catalog = await loadCatalog();
   state.card = new TrafficCard(state.catalog, { onStart, onStop });
   renderPercentilePicks();
+  wireLogToggle();
   watchTarget($('target'));
   await refreshJobs(); // re-attaches to a running job
   setInterval(refreshJobs, JOBS_POLL_MS);

@@ -109,6 +109,21 @@ export class TrafficCard {
     };
   }
 
+  // Shows a watched job's settings in the form (a reloaded page shows what is running), when the
+  // job is one the card could have started.
+  showConfig(job) {
+    const radio = document.getElementById(`scenario-${job.scenario}`);
+    if (!radio) return;
+    radio.checked = true;
+    const pick = (select, value) => {
+      if ([...select.options].some((o) => o.value === String(value))) select.value = String(value);
+    };
+    pick($('duration'), job.duration);
+    pick($('max-rps'), job.maxRps);
+    const endpoints = Array.isArray(job.endpoints) ? job.endpoints : [job.endpoints];
+    if (endpoints.length === 1) pick($('endpoints'), endpoints[0]);
+  }
+
   setActive(active) {
     this.active = active;
     this.refreshButtons();

@@ -18,6 +18,7 @@ const STREAM_DASHES = [undefined, [8, 5], [2, 4], [12, 4, 2, 4]];
 const FIELDS = ['currentRps', 'targetRps', 'errorPct', ...PERCENTILES.map((p) => p.field)];
 const MAX_POINTS = 4000; // beyond it, every other point is dropped (as the server's history does)
 const HEIGHT_PX = 230;
+const X_INCREMENTS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
 function clock(seconds) {
   const s = Math.max(0, Math.round(seconds));
@@ -36,8 +37,10 @@ function streamFigures(stats, names) {
 }
 
 export class JobCharts {
-  // root: the element the three charts go into; streams: the job's streamNames.
-  constructor(root, streams, percentiles = DEFAULT_PERCENTILES) {
+  // root: the element the three charts go into; streams: the job's streamNames; logLatency: a
+  // logarithmic latency axis (a 35 ms baseline beside a 3 s demo stays readable).
+  constructor(root, streams, { percentiles = DEFAULT_PERCENTILES, logLatency = false } = {}) {
+    this.logLatency = logLatency;
     this.root = root;
     this.streams = streams.length ? streams : ['all'];
     this.multi = this.streams.length > 1;
@@ -101,8 +104,17 @@ export class JobCharts {
 
   setPercentiles(keys) {
     this.percentiles = new Set(keys);
+    this.rebuildLatency();
+  }
+
+  setLogLatency(on) {
+    this.logLatency = on;
+    this.rebuildLatency();
+  }
+
+  rebuildLatency() {
     this.plots.latency?.destroy();
-    this.plots.latency = this.makePlot('latency', this.latencySeries());
+    this.plots.latency = this.makePlot('latency', this.latencySeries(), { log: this.logLatency });
   }
 
   scheduleRedraw() {
@@ -115,14 +127,16 @@ export class JobCharts {
 
   redraw() {
     for (const [id, plot] of Object.entries(this.plots)) {
-      plot.setData(this.dataFor(plot.seriesKeys));
+      plot.setData(this.dataFor(plot.seriesKeys, plot.logScale));
       this.panels[id].parentElement.dataset.points = String(this.x.length);
     }
     this.root.dataset.points = String(this.x.length);
   }
 
-  dataFor(keys) {
-    return [this.x, ...keys.map((k) => this.columns.get(k))];
+  // A log axis cannot show 0 (an interval without responses): those points become gaps.
+  dataFor(keys, log = false) {
+    const columns = keys.map((k) => this.columns.get(k));
+    return [this.x, ...(log ? columns.map((c) => c.map((v) => (v > 0 ? v : null))) : columns)];
   }
 
   label(stream, what) {
@@ -161,12 +175,12 @@ export class JobCharts {
 
   build() {
     this.plots.rate = this.makePlot('rate', this.rateSeries());
-    this.plots.latency = this.makePlot('latency', this.latencySeries());
+    this.plots.latency = this.makePlot('latency', this.latencySeries(), { log: this.logLatency });
     this.plots.errors = this.makePlot('errors', this.errorSeries(), { yFloor: 5 });
   }
 
   // yFloor: the least top of the y axis, so an idle chart does not zoom into noise.
-  makePlot(id, specs, { yFloor = 1 } = {}) {
+  makePlot(id, specs, { yFloor = 1, log = false } = {}) {
     const holder = this.panels[id];
     const phases = this.phases;
     const opts = {
@@ -176,11 +190,11 @@ export class JobCharts {
       legend: { live: true },
       scales: {
         x: { time: false },
-        y: { range: (u, min, max) => [0, Math.max(yFloor, (max ?? 0) * 1.1)] },
+        y: log ? { distr: 3, log: 10 } : { range: (u, min, max) => [0, Math.max(yFloor, (max ?? 0) * 1.1)] },
       },
       axes: [
-        { values: (u, splits) => splits.map(clock), stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif' },
-        { stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif', size: 56 },
+        { incrs: X_INCREMENTS_S, values: (u, splits) => splits.map(clock), stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif' },
+        { stroke: '#334155', grid: { stroke: '#e2e8f0' }, font: '13px system-ui, sans-serif', size: 66 },
       ],
       series: [
         { label: 'elapsed', value: (u, v) => (v == null ? '–' : clock(v)) },
@@ -192,15 +206,16 @@ export class JobCharts {
           fill: s.fill,
           value: s.value,
           spanGaps: false,
-          points: { show: false },
+          points: { show: (u) => u.data[0].length < 4 },
         })),
       ],
       hooks: { draw: [(u) => drawPhaseMarkers(u, phases)] },
     };
     const keys = specs.map((s) => s.key);
     holder.replaceChildren();
-    const plot = new uPlot(opts, this.dataFor(keys), holder);
+    const plot = new uPlot(opts, this.dataFor(keys, log), holder);
     plot.seriesKeys = keys;
+    plot.logScale = log;
     return plot;
   }
 
@@ -232,6 +247,8 @@ function drawPhaseMarkers(u, phases) {
   ctx.clip();
   ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  const pad = 3 * devicePixelRatio;
   for (const phase of phases) {
     const x = Math.round(u.valToPos(phase.x, 'x', true));
     if (x < left || x > left + width) continue;
@@ -242,8 +259,12 @@ function drawPhaseMarkers(u, phases) {
     ctx.moveTo(x, top);
     ctx.lineTo(x, top + height);
     ctx.stroke();
-    ctx.fillStyle = '#334155';
-    ctx.fillText(`${phase.index + 1}. ${phase.title}`, x + 4 * devicePixelRatio, top + 4 * devicePixelRatio);
+    const text = `${phase.index + 1}. ${phase.title}`;
+    const textWidth = ctx.measureText(text).width;
+    ctx.fillStyle = 'rgb(255 255 255 / 0.85)';
+    ctx.fillRect(x + pad, top + pad, textWidth + 2 * pad, 16 * devicePixelRatio);
+    ctx.fillStyle = '#1e3a8a';
+    ctx.fillText(text, x + 2 * pad, top + 2 * pad);
   }
   ctx.restore();
 }

@@ -43,7 +43,7 @@ export function renderJobs(tbody, jobs, { watchedId, onWatch }) {
     const status = cell(job.status, 'status');
     status.dataset.status = job.status;
     if (job.error) status.title = job.error;
-    const errors = stats.totalRequests ? `${((stats.errorRatio ?? stats.failedRequests / stats.totalRequests) * 100).toFixed(1)} %` : '–';
+    const errors = stats.totalRequests ? `${(((stats.failedRequests ?? 0) / stats.totalRequests) * 100).toFixed(1)} %` : '–';
     tr.append(
       cell(job.title || job.scenario),
       status,
