@@ -7,6 +7,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
+#include "cli/demo_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/play_command.hpp"
 #include "cli/run_command.hpp"
@@ -26,12 +27,16 @@ int main(int argc, char** argv) {
   RunOptions run;
   PlayOptions play;
   ScenariosOptions scenarios;
+  DemoOptions demo;
+  ServeOptions serve;
   auto* bench_cmd = add_bench_command(app, bench);
   auto* merge_cmd = add_report_command(app, merge);
   auto* target_cmd = add_target_command(app, target);
   auto* run_cmd = add_run_command(app, run);
   auto* play_cmd = add_play_command(app, play);
   auto* scenarios_cmd = add_scenarios_command(app, scenarios);
+  auto* demo_cmd = add_demo_command(app, demo);
+  auto* serve_cmd = add_serve_command(app, serve);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -57,6 +62,8 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) return run_run(run);
     if (play_cmd->parsed()) return run_play(play);
     if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
+    if (demo_cmd->parsed()) return run_demo(demo);
+    if (serve_cmd->parsed()) return run_serve(serve);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });

@@ -78,6 +78,13 @@ class PlayPrinter : public jobs::DemoScriptObserver {
 
 constexpr size_t kTitleWidth = 44, kTrafficWidth = 29;
 
+}  // namespace
+
+std::unique_ptr<jobs::DemoScriptObserver> make_play_printer(const Style& style, size_t phases,
+                                                            bool quiet) {
+  return std::make_unique<PlayPrinter>(style, phases, quiet);
+}
+
 void print_phase_table(const jobs::DemoScriptResult& r, const std::string& name, const Style& st) {
   fmt::print("\n{}{}\n", st.bold(fmt::format("Demo '{}' — phases", name)),
              r.stopped ? st.yellow("  (stopped early)") : std::string());
@@ -116,6 +123,8 @@ void print_phase_table(const jobs::DemoScriptResult& r, const std::string& name,
   }
   fmt::print("\n");
 }
+
+namespace {
 
 int play_checked(PlayOptions& o) {
   const char* cmd = "trafficsim play";

@@ -1,0 +1,383 @@
+#include "cli/demo_command.hpp"
+
+#include <poll.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "cli/arguments.hpp"
+#include "cli/play_command.hpp"
+#include "cli/signals.hpp"
+#include "cli/target_command.hpp"
+#include "cli/terminal.hpp"
+#include "cli/traffic_flags.hpp"
+#include "control/control_api.hpp"
+#include "control/job_manager.hpp"
+#include "control/request_guard.hpp"
+#include "core/clock.hpp"
+#include "demo_service/target_service.hpp"
+#include "http/server.hpp"
+#include "jobs/demo_script_job.hpp"
+#include "jobs/target_session.hpp"
+#include "load/report.hpp"
+#include "scenarios/builtin.hpp"
+#include "scenarios/demo_script.hpp"
+#include "telemetry/metrics.hpp"
+
+namespace trafficsim::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+void add_control_flags(CLI::App* cmd, ControlFlags& c) {
+  cmd->add_option("--listen", c.listen, "Address to serve on (host:port)")->capture_default_str();
+  cmd->add_option("--api-key", c.api_key,
+                  "Key the control routes need (X-API-Key or Authorization: Bearer); default "
+                  "$TRAFFICSIM_API_KEY. Required for a non-loopback --listen");
+  cmd->add_flag("--no-auth", c.no_auth,
+                "Serve a non-loopback --listen without a key (anyone who reaches it can aim load)");
+  cmd->add_option("--allow-host", c.allow_hosts,
+                  "Also accept this Host header name (repeatable; DNS-rebinding protection)");
+  cmd->add_option("--hard-cap", c.hard_cap,
+                  "Most req/s a card scenario or mode may ask for (larger maxRps is clamped)")
+      ->capture_default_str();
+  cmd->add_option("--job-retention", c.job_retention, "How long finished jobs are kept")
+      ->capture_default_str();
+  cmd->add_option("--max-jobs", c.max_jobs, "Jobs that may run at once")->capture_default_str();
+  cmd->add_option("-t,--threads", c.threads, "Load engine threads per job (0: one per core)");
+  cmd->add_flag("-q,--quiet", c.quiet, "No live line");
+  cmd->add_flag("--no-color", c.no_color, "No colours");
+}
+
+struct Checked {
+  std::string host;
+  uint16_t port = 0;
+  std::string key;
+  double hard_cap = 20;
+  std::chrono::milliseconds retention{};
+};
+
+Checked check_control(const ControlFlags& c, const char* cmd) {
+  Checked out;
+  std::tie(out.host, out.port) = parse_listen_arg(c.listen);
+  if (c.api_key && c.api_key->empty())
+    throw UsageError("invalid --api-key '': an empty key would turn authentication off (give a "
+                     "key, or leave the flag out)");
+  if (c.api_key) {
+    out.key = *c.api_key;
+  } else if (const char* k = std::getenv("TRAFFICSIM_API_KEY")) {
+    if (!*k)
+      throw UsageError("invalid TRAFFICSIM_API_KEY: it is set but empty, which would turn "
+                       "authentication off (give a key, or unset it)");
+    out.key = k;
+  }
+  if (!control::is_loopback_host(out.host) && out.key.empty() && !c.no_auth)
+    throw UsageError(fmt::format(
+        "{} would serve a control plane that can aim load on {} without a key: give --api-key "
+        "KEY (or TRAFFICSIM_API_KEY), or --no-auth to accept that anyone who reaches it can "
+        "start load",
+        cmd, c.listen));
+  out.hard_cap = parse_rate_arg(c.hard_cap, "--hard-cap");
+  if (!(out.hard_cap > 0)) throw UsageError("invalid --hard-cap: it must be more than 0");
+  out.retention = std::chrono::duration_cast<std::chrono::milliseconds>(
+      parse_duration_arg(c.job_retention, "--job-retention"));
+  if (c.max_jobs < 1 || c.max_jobs > 64)
+    throw UsageError(fmt::format("invalid --max-jobs {}: use 1 to 64", c.max_jobs));
+  if (c.threads < 0 || c.threads > 256) throw UsageError("invalid --threads: use 0 to 256");
+  return out;
+}
+
+control::GuardOptions guard_options(const Checked& c, const ControlFlags& f, uint16_t port) {
+  control::GuardOptions g;
+  g.listen_host = c.host;
+  g.port = port;
+  g.allowed_hosts = f.allow_hosts;
+  g.api_key = c.key;
+  return g;
+}
+
+control::ManagerOptions manager_options(const Checked& c, const ControlFlags& f, std::string url) {
+  control::ManagerOptions m;
+  m.target_url = std::move(url);
+  m.hard_cap = c.hard_cap;
+  m.retention = c.retention;
+  m.max_jobs = static_cast<size_t>(f.max_jobs);
+  m.threads = f.threads;
+  return m;
+}
+
+void raise_fd_limit() {
+  if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// Waits for the stop signal, or (when done_fd >= 0) for that job to end.
+void wait_for(int stop_fd, int done_fd) {
+  pollfd fds[2] = {{stop_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
+  while (::poll(fds, done_fd >= 0 ? 2 : 1, -1) < 0 && errno == EINTR) {
+  }
+}
+
+int demo_checked(DemoOptions& o) {
+  const char* cmd = "trafficsim demo";
+  Style st = Style::for_fd(fileno(stdout), !o.control.no_color);
+  Checked c = check_control(o.control, cmd);
+  if (!o.script.empty() && !o.scenario.empty())
+    throw UsageError("--script and --scenario are mutually exclusive: give one");
+  if (o.catalog_rows < 1 || o.catalog_rows > 50'000'000)
+    throw UsageError(fmt::format("invalid --catalog-rows {}: use 1 to 50000000", o.catalog_rows));
+  std::optional<double> scale;
+  if (!o.time_scale.empty()) scale = parse_time_scale_arg(o.time_scale, "--time-scale");
+  if (o.exit_at_end && o.script.empty() && o.scenario.empty())
+    throw UsageError("--exit ends the demo when its --script or --scenario ends: give one");
+
+  // Everything is loaded and checked before anything starts.
+  std::optional<scenarios::DemoScript> script;
+  std::vector<scenarios::Scenario> phases;
+  if (!o.script.empty()) {
+    script = scenarios::load_demo_script(scenarios::resolve_source(o.script));
+    phases = jobs::load_phases(*script);
+  }
+  std::optional<control::StartRequest> start;
+  bool dual = false;
+  if (!o.scenario.empty()) {
+    const auto& modes = scenarios::mode_names();
+    const auto& names = scenarios::scenario_names();
+    if (std::find(names.begin(), names.end(), o.scenario) == names.end() &&
+        std::find(modes.begin(), modes.end(), o.scenario) == modes.end())
+      throw UsageError(fmt::format("invalid --scenario '{}': expected a built-in scenario or "
+                                   "mode (trafficsim scenarios lists them)",
+                                   o.scenario));
+    start = control::StartRequest{o.scenario, std::nullopt, std::nullopt, std::nullopt};
+    dual = o.scenario == "blackfriday";
+    if (scale && !dual)
+      throw UsageError(fmt::format(
+          "--time-scale has no effect on scenario '{}': it does not run on the demo clock",
+          o.scenario));
+  }
+
+  double now = core::unix_now_s();
+  demo_service::TargetOptions t;
+  t.host = c.host;
+  t.port = c.port;
+  t.data_dir = o.data_dir.empty() ? jobs::default_data_dir() : o.data_dir;
+  t.catalog_rows = o.catalog_rows;
+  t.access_log = "off";
+  t.api_key = c.key;
+  t.threads = 0;
+  try {
+    t.demo =
+        demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); }, now);
+  } catch (const demo_service::ConfigError& e) {
+    throw UsageError(e.what());
+  }
+  if (dual && !t.demo.enabled) {
+    // The Black Friday story starts with the service: the target's clock and the job's are one.
+    t.demo.enabled = true;
+    t.demo.mode = "blackfriday";
+    t.demo.clock = core::DemoClockSpec{now, scale.value_or(1), 30};
+  }
+  const demo_service::DemoSettings demo_settings = t.demo;
+  std::atomic<control::ControlApi*> api_ptr{nullptr};
+  t.front_handler = [&api_ptr](const std::shared_ptr<const http::ServerRequest>& req,
+                               const http::Reply& reply) {
+    control::ControlApi* api = api_ptr.load();
+    return api && api->handle(req, reply);
+  };
+  raise_fd_limit();
+  int stop_fd = install_stop_signals();
+  std::signal(SIGPIPE, SIG_IGN);
+  if (!o.control.quiet) fmt::print(stderr, "{}: preparing the demo target (catalog of {} products)\n", cmd, o.catalog_rows);
+  std::unique_ptr<demo_service::TargetService> service;
+  try {
+    service = std::make_unique<demo_service::TargetService>(std::move(t));
+  } catch (const demo_service::TargetError& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return kExitRunFailed;
+  }
+  auto mo = manager_options(c, o.control, service->url());
+  if (demo_settings.enabled) mo.clock = demo_settings.clock;
+  if (scale && !mo.clock) mo.time_scale = scale;
+  auto manager = std::make_unique<control::JobManager>(mo);
+  demo_service::TargetService* svc = service.get();
+  control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, service->port())),
+                          [svc] {
+                            return svc->registry().expose();
+                          });
+  api_ptr.store(&api);
+  service->start();
+  std::string url = fmt::format("http://{}:{}/", c.host == "0.0.0.0" ? "127.0.0.1" : c.host,
+                                service->port());
+  fmt::print("{}\n", url);
+  fmt::print("{} Open {} in a browser: the dashboard shows the traffic live (Ctrl+C stops).\n",
+             st.bold("trafficsim demo:"), st.cyan(url));
+  std::fflush(stdout);
+
+  int rc = kExitOk;
+  if (script) {
+    std::string name = script->name;
+    size_t n = script->phases.size();
+    auto printer = make_play_printer(st, n, o.control.quiet);
+    std::optional<jobs::DemoScriptResult> result;
+    std::mutex result_mu;
+    auto job = manager->start_script(std::move(*script), std::move(phases), scale.value_or(1),
+                                     printer.get(), [&](const jobs::DemoScriptResult& r) {
+                                       std::lock_guard lock(result_mu);
+                                       result = r;
+                                     });
+    fmt::print("{} {} — {} phases{}; the page shows them on its charts\n", st.bold("Playing"),
+               st.bold(name), n, scale ? fmt::format(" (time scale {:g})", *scale) : "");
+    std::fflush(stdout);
+    // Waits for the script (or Ctrl+C, which stops it: what it measured is kept).
+    while (job->active() && !stop_signal_received()) {
+      pollfd pfd{stop_fd, POLLIN, 0};
+      ::poll(&pfd, 1, 200);
+    }
+    if (stop_signal_received()) job->stop();
+    job->join();
+    {
+      std::lock_guard lock(result_mu);
+      if (result) {
+        print_phase_table(*result, name, st);
+        if (result->failed_phase) rc = kExitRunFailed;
+        else if (!result->thresholds_passed) rc = kExitThresholds;
+      } else if (job->status() == control::JobStatus::error) {
+        fmt::print(stderr, "{}: {}\n", cmd, json::serialize(job->state_json().at("error")));
+        rc = kExitRunFailed;
+      }
+    }
+    if (!o.json_path.empty())
+      if (auto r = job->report(); r && r->is_object()) {
+        json::object all = r->get_object();
+        all["format_version"] = load::kReportFormatVersion;
+        all["script"] = json::object{{"name", name}, {"time_scale", scale.value_or(1)}};
+        if (int code = write_report(cmd, o.json_path, all); code != kExitOk) rc = code;
+      }
+  } else if (start) {
+    json::object started = manager->start(*start);
+    fmt::print("{} {} as job {}\n", st.bold("Started"), o.scenario,
+               json::serialize(started.at("jobId")));
+    std::fflush(stdout);
+    auto job = manager->find(std::string(started.at("jobId").get_string()));
+    while (job->active() && !stop_signal_received()) {
+      pollfd pfd{stop_fd, POLLIN, 0};
+      ::poll(&pfd, 1, 200);
+    }
+    job->stop();
+    job->join();
+    if (!o.json_path.empty())
+      if (auto r = job->report(); r && r->is_object())
+        if (int code = write_report(cmd, o.json_path, r->get_object()); code != kExitOk) rc = code;
+  }
+  if (!o.exit_at_end && !stop_signal_received()) {
+    fmt::print("{} still serving {} — Ctrl+C stops.\n", st.dim("trafficsim demo:"), url);
+    std::fflush(stdout);
+    wait_for(stop_fd, -1);
+  }
+  fmt::print(stderr, "{}: stopping\n", cmd);
+  manager->stop_all();
+  manager->wait_all();
+  api_ptr.store(nullptr);
+  service->stop();
+  manager.reset();
+  return rc;
+}
+
+int serve_checked(ServeOptions& o) {
+  const char* cmd = "trafficsim serve";
+  Style st = Style::for_fd(fileno(stdout), !o.control.no_color);
+  Checked c = check_control(o.control, cmd);
+  parse_url_arg(o.target, "--target");
+  std::string target = o.target;
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  raise_fd_limit();
+  int stop_fd = install_stop_signals();
+  std::signal(SIGPIPE, SIG_IGN);
+  auto manager = std::make_unique<control::JobManager>(manager_options(c, o.control, target));
+  std::atomic<control::ControlApi*> api_ptr{nullptr};
+  http::ServerOptions so;
+  so.host = c.host;
+  so.port = c.port;
+  so.threads = 2;
+  std::unique_ptr<http::Server> server;
+  try {
+    server = std::make_unique<http::Server>(
+        so, [&api_ptr](std::shared_ptr<const http::ServerRequest> req, http::Reply reply) {
+          control::ControlApi* api = api_ptr.load();
+          if (!api) return reply.send(http::ServerResponse{503, "application/json", "{}", {}, true});
+          api->handle(req, reply, true);
+        });
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return kExitRunFailed;
+  }
+  control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
+  api_ptr.store(&api);
+  server->start();
+  std::string url = fmt::format("http://{}:{}/", c.host == "0.0.0.0" ? "127.0.0.1" : c.host,
+                                server->port());
+  fmt::print("{}\n", url);
+  fmt::print("{} Open {} in a browser; every job aims at {} (Ctrl+C stops).\n",
+             st.bold("trafficsim serve:"), st.cyan(url), target);
+  std::fflush(stdout);
+  wait_for(stop_fd, -1);
+  fmt::print(stderr, "{}: stopping\n", cmd);
+  manager->stop_all();
+  manager->wait_all();
+  api_ptr.store(nullptr);
+  server->stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+CLI::App* add_demo_command(CLI::App& app, DemoOptions& o) {
+  auto* cmd = app.add_subcommand(
+      "demo",
+      "The whole demo on one port: the demo target, the control API and the dashboard at /.\n"
+      "Exit codes: 0 done, 1 could not run, 2 bad flags or script, 3 a phase's thresholds "
+      "failed.");
+  cmd->add_option("--script", o.script,
+                  "Play this demo script as a job (a file or a built-in name: demo-video)");
+  cmd->add_option("--scenario", o.scenario,
+                  "Start this built-in scenario or mode at once (blackfriday: both streams)");
+  cmd->add_option("--time-scale", o.time_scale,
+                  "--script: every phase lasts duration / scale; --scenario blackfriday: demo "
+                  "minutes per minute");
+  cmd->add_flag("--exit", o.exit_at_end, "End when the script or scenario ends");
+  cmd->add_option("--json", o.json_path, "Write the script's or scenario's report here");
+  cmd->add_option("--data-dir", o.data_dir, "Where the demo target's catalog lives");
+  cmd->add_option("--catalog-rows", o.catalog_rows, "Products in the demo catalog")
+      ->capture_default_str();
+  add_control_flags(cmd, o.control);
+  return cmd;
+}
+
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
+  auto* cmd = app.add_subcommand(
+      "serve", "The control API and dashboard alone, aimed at one target (--target URL).");
+  cmd->add_option("--target", o.target, "The URL every job aims at")->required();
+  add_control_flags(cmd, o.control);
+  return cmd;
+}
+
+int run_demo(DemoOptions& o) {
+  return guarded("trafficsim demo", [&] { return demo_checked(o); });
+}
+
+int run_serve(ServeOptions& o) {
+  return guarded("trafficsim serve", [&] { return serve_checked(o); });
+}
+
+}  // namespace trafficsim::cli

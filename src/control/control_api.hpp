@@ -1,0 +1,41 @@
+#pragma once
+// The control plane's HTTP face (docs/control-api.md): the dashboard at / and /assets/*, the
+// REST routes under /traffic/*, the SSE stream, /admin/traffic-stats — each behind the request
+// guard. `trafficsim demo` mounts it in front of the demo target (TargetOptions::front_handler:
+// what it does not claim goes to the target, unmeasured either way); `trafficsim serve` runs it
+// on a server of its own.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control/job_manager.hpp"
+#include "control/request_guard.hpp"
+#include "http/server.hpp"
+
+namespace trafficsim::control {
+
+// The built-in target's figures for the dashboard's target panel, from its own metrics
+// exposition: LLM latency p95, error rate, tokens per request.
+boost::json::object target_panel_json(const std::string& exposition);
+
+class ControlApi {
+ public:
+  // `exposition`, when given, returns the built-in target's /metrics text (the target panel).
+  ControlApi(JobManager& manager, RequestGuard guard,
+             std::function<std::string()> exposition = {});
+  // Answers the request when it is a control or dashboard route and returns true; otherwise
+  // returns false without touching the reply (the demo target's route), unless `claim_all`, in
+  // which case every other path is answered 404.
+  bool handle(const std::shared_ptr<const http::ServerRequest>& request, const http::Reply& reply,
+              bool claim_all = false);
+  static bool is_control_path(std::string_view path);
+
+ private:
+  void route(const http::ServerRequest& request, const http::Reply& reply);
+  JobManager& manager_;
+  RequestGuard guard_;
+  std::function<std::string()> exposition_;
+};
+
+}  // namespace trafficsim::control
