@@ -80,4 +80,5 @@ export const api = {
     `/traffic/report/${encodeURIComponent(jobId)}${format ? `?format=${format}` : ''}`,
 };
 
-export const isActive = (status) => status === 'starting' || status === 'running';
+// A job still producing load or winding down (stats.status may read "draining" after a stop).
+export const isActive = (status) => status === 'starting' || status === 'running' || status === 'draining';

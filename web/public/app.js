@@ -89,6 +89,7 @@ function showJobLine(job, stats) {
   if (job.duration) parts.push(`${clock(elapsed)} / ${clock(job.duration)}`);
   if (job.maxRps && !job.dualMode) parts.push(`max ${job.maxRps} req/s`);
   if (job.status === 'error' && job.error) parts.push(job.error);
+  if (stats?.saturated && isActive(job.status)) parts.push('⚠ load generator saturated: the achieved rate is below the target');
   const line = $('job-line');
   line.replaceChildren();
   const status = document.createElement('span');
@@ -148,7 +149,7 @@ function watch(job) {
   state.card.showConfig(job);
   showJobLine(job, job.stats);
   showStats(job.stats);
-  if (job.stats && w.dual) w.dual.update(job.stats);
+  if (job.stats && w.dual) w.dual.update(job.stats, { final: true });
   w.stream = new JobStream(job.jobId, {
     onStats: (stats) => onStats(w, stats),
     onFinal: (final) => onFinal(w, final),
@@ -187,7 +188,7 @@ function endWatch(w, final) {
   if (state.card.busy === 'stop') state.card.setBusy(null);
   showStats(w.job.stats);
   showJobLine(w.job, w.job.stats ? { ...w.job.stats, phase: w.job.stats.phase } : null);
-  if (w.job.stats && w.dual) w.dual.update(w.job.stats);
+  if (w.job.stats && w.dual) w.dual.update(w.job.stats, { final: true });
   showConnection('ended');
   renderJobList();
 }

@@ -16,6 +16,7 @@ export const DEFAULT_PERCENTILES = ['p50', 'p95', 'p99'];
 const STREAM_COLORS = ['#2563eb', '#db2777', '#0891b2', '#a16207', '#4f46e5', '#0f766e'];
 const STREAM_DASHES = [undefined, [8, 5], [2, 4], [12, 4, 2, 4]];
 const FIELDS = ['currentRps', 'targetRps', 'errorPct', ...PERCENTILES.map((p) => p.field)];
+const LATENCY_FIELDS = new Set(PERCENTILES.map((p) => p.field));
 const MAX_POINTS = 4000; // beyond it, every other point is dropped (as the server's history does)
 const HEIGHT_PX = 230;
 const X_INCREMENTS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
@@ -48,6 +49,7 @@ export class JobCharts {
     this.x = [];
     this.columns = new Map();
     for (const s of this.streams) for (const f of FIELDS) this.columns.set(`${s}|${f}`, []);
+    this.lastTotals = new Map(); // stream -> its totalRequests at the previous point
     this.phases = []; // [{x, title, index}]
     this.lastPhase = null;
     this.plots = {};
@@ -82,9 +84,15 @@ export class JobCharts {
     this.x.push(stats.elapsed ?? 0);
     for (const s of this.streams) {
       const f = figures[s];
+      // An interval in which the stream completed nothing has no latency (not 0 ms): a gap the
+      // line spans, so a 100 rpm stream draws a line, not dashes down to the axis.
+      const total = f?.totalRequests;
+      const idle = total != null && this.lastTotals.get(s) === total;
+      if (total != null) this.lastTotals.set(s, total);
       for (const field of FIELDS) {
         let v = null;
-        if (f) v = field === 'errorPct' ? (f.errorRatio ?? 0) * 100 : (f[field] ?? null);
+        if (f && field === 'errorPct') v = (f.errorRatio ?? 0) * 100;
+        else if (f && !(idle && LATENCY_FIELDS.has(field))) v = f[field] ?? null;
         this.columns.get(`${s}|${field}`).push(v);
       }
     }
@@ -161,6 +169,7 @@ export class JobCharts {
         stroke: p.color,
         width: 2,
         dash: STREAM_DASHES[i % STREAM_DASHES.length],
+        spanGaps: true,
         value: fixed(1, ' ms'),
       })),
     );
@@ -205,7 +214,7 @@ export class JobCharts {
           dash: s.dash,
           fill: s.fill,
           value: s.value,
-          spanGaps: false,
+          spanGaps: !!s.spanGaps,
           points: { show: (u) => u.data[0].length < 4 },
         })),
       ],
