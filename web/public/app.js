@@ -85,8 +85,10 @@ function showJobLine(job, stats) {
   live.dataset.status = job.status;
   live.dataset.jobId = job.jobId;
   const elapsed = stats?.elapsed ?? (job.endTime && job.startTime ? (job.endTime - job.startTime) / 1000 : 0);
+  const script = job.kind === 'script';
   const parts = [titleOf(job), job.status];
-  if (job.duration) parts.push(`${clock(elapsed)} / ${clock(job.duration)}`);
+  if (script) parts.push(clock(elapsed));
+  else if (job.duration) parts.push(`${clock(elapsed)} / ${clock(job.duration)}`);
   if (job.maxRps && !job.dualMode) parts.push(`max ${job.maxRps} req/s`);
   if (job.status === 'error' && job.error) parts.push(job.error);
   if (stats?.saturated && isActive(job.status)) parts.push('⚠ load generator saturated: the achieved rate is below the target');
@@ -99,15 +101,16 @@ function showJobLine(job, stats) {
   const rest = parts.filter((_, i) => i !== 1).join(' · ');
   line.append(status, document.createTextNode(` ${rest}`));
 
-  const progress = $('progress');
-  progress.hidden = !job.duration;
-  if (job.duration) {
-    const done = isActive(job.status) ? Math.min(1, elapsed / job.duration) : 1;
-    $('progress-bar').style.width = `${(done * 100).toFixed(1)}%`;
-  }
+  // Progress: the duration's share, or for a script the phases done.
+  const p = stats?.phase;
+  let done = null;
+  if (!isActive(job.status)) done = 1;
+  else if (script && p) done = p.index / p.count;
+  else if (!script && job.duration) done = Math.min(1, elapsed / job.duration);
+  $('progress').hidden = done === null;
+  if (done !== null) $('progress-bar').style.width = `${(done * 100).toFixed(1)}%`;
 
   const phase = $('phase');
-  const p = stats?.phase;
   phase.hidden = !p;
   if (p) {
     phase.textContent = `Phase ${p.index + 1} of ${p.count}: ${p.title}`;
@@ -164,8 +167,16 @@ function watch(job) {
   renderJobList();
 }
 
-function onStats(w, stats) {
+// Seconds since the job started, from the event's wall-clock `t` and the job's startTime; a
+// script job's `elapsed` restarts with every phase, and the charts need one time line.
+function jobElapsed(job, stats) {
+  if (stats.t != null && job.startTime) return Math.max(0, stats.t - job.startTime / 1000);
+  return stats.elapsed ?? 0;
+}
+
+function onStats(w, event) {
   if (state.watched !== w) return;
+  const stats = { ...event, elapsed: jobElapsed(w.job, event) };
   w.charts.push(stats);
   if (w.ended) return; // a finished job's replayed history: charts only, the figures are final
   if (stats.status && stats.status !== w.job.status && isActive(stats.status)) w.job.status = stats.status;

@@ -37,6 +37,28 @@ function streamFigures(stats, names) {
   return byName;
 }
 
+// Short labels for stream names: a prefix that all of a job's streams share up to an underscore
+// or dash is dropped ("HACKATHON_TRAFFIC_NORMAL_TRAFFIC" → "normal traffic"), underscores read as
+// spaces, and shouted names are lowered.
+export function streamLabels(names) {
+  let prefix = '';
+  if (names.length > 1) {
+    const first = names[0];
+    let i = 0;
+    while (i < first.length && names.every((n) => n[i] === first[i])) i++;
+    prefix = first.slice(0, i);
+    const cut = Math.max(prefix.lastIndexOf('_'), prefix.lastIndexOf('-'));
+    prefix = cut >= 0 ? prefix.slice(0, cut + 1) : '';
+  }
+  const labels = {};
+  for (const n of names) {
+    let label = n.slice(prefix.length) || n;
+    if (label === label.toUpperCase()) label = label.toLowerCase();
+    labels[n] = label.replace(/_/g, ' ');
+  }
+  return labels;
+}
+
 export class JobCharts {
   // root: the element the three charts go into; streams: the job's streamNames; logLatency: a
   // logarithmic latency axis (a 35 ms baseline beside a 3 s demo stays readable).
@@ -45,6 +67,7 @@ export class JobCharts {
     this.root = root;
     this.streams = streams.length ? streams : ['all'];
     this.multi = this.streams.length > 1;
+    this.names = streamLabels(this.streams);
     this.percentiles = new Set(percentiles);
     this.x = [];
     this.columns = new Map();
@@ -148,7 +171,7 @@ export class JobCharts {
   }
 
   label(stream, what) {
-    return this.multi ? `${stream} ${what}` : what;
+    return this.multi ? `${this.names[stream]} ${what}` : what;
   }
 
   rateSeries() {
@@ -178,7 +201,7 @@ export class JobCharts {
   errorSeries() {
     return this.streams.map((s, i) => {
       const color = STREAM_COLORS[i % STREAM_COLORS.length];
-      return { key: `${s}|errorPct`, label: this.multi ? s : 'errors', stroke: color, width: 2, fill: `${color}22`, value: fixed(1, ' %') };
+      return { key: `${s}|errorPct`, label: this.multi ? this.names[s] : 'errors', stroke: color, width: 2, fill: `${color}22`, value: fixed(1, ' %') };
     });
   }
 
@@ -258,9 +281,11 @@ function drawPhaseMarkers(u, phases) {
   ctx.textBaseline = 'top';
   ctx.textAlign = 'left';
   const pad = 3 * devicePixelRatio;
-  for (const phase of phases) {
+  phases.forEach((phase, i) => {
     const x = Math.round(u.valToPos(phase.x, 'x', true));
-    if (x < left || x > left + width) continue;
+    if (x < left || x > left + width) return;
+    const next = phases[i + 1] ? u.valToPos(phases[i + 1].x, 'x', true) : left + width;
+    const room = next - x - 3 * pad;
     ctx.strokeStyle = '#64748b';
     ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
     ctx.lineWidth = devicePixelRatio;
@@ -268,12 +293,14 @@ function drawPhaseMarkers(u, phases) {
     ctx.moveTo(x, top);
     ctx.lineTo(x, top + height);
     ctx.stroke();
-    const text = `${phase.index + 1}. ${phase.title}`;
+    let text = `${phase.index + 1}. ${phase.title}`;
+    while (text.length > 2 && ctx.measureText(text).width > room) text = `${text.slice(0, -2)}…`;
+    if (ctx.measureText(text).width > room) return;
     const textWidth = ctx.measureText(text).width;
     ctx.fillStyle = 'rgb(255 255 255 / 0.85)';
     ctx.fillRect(x + pad, top + pad, textWidth + 2 * pad, 16 * devicePixelRatio);
     ctx.fillStyle = '#1e3a8a';
     ctx.fillText(text, x + 2 * pad, top + 2 * pad);
-  }
+  });
   ctx.restore();
 }

@@ -26,6 +26,7 @@ class StreamWindow {
   add(elapsed, s) {
     const last = this.samples[this.samples.length - 1];
     if (last && elapsed <= last.elapsed) return;
+    if (last && (s.totalRequests ?? 0) < last.total) this.samples = []; // counters restarted
     this.samples.push({ elapsed, total: s.totalRequests ?? 0, failed: s.failedRequests ?? 0, p95: s.p95Latency ?? 0 });
     while (this.samples.length > 2 && elapsed - this.samples[1].elapsed >= WINDOW_S) this.samples.shift();
   }
