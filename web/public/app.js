@@ -150,7 +150,7 @@ function watch(job) {
   $('log-latency').checked = w.charts.logLatency;
   state.card.setActive(!w.ended);
   state.card.showConfig(job);
-  showJobLine(job, job.stats);
+  showJobLine(job, job.stats && { ...job.stats, elapsed: jobElapsed(job, job.stats) });
   showStats(job.stats);
   if (job.stats && w.dual) w.dual.update(job.stats, { final: true });
   w.stream = new JobStream(job.jobId, {
@@ -171,7 +171,7 @@ function watch(job) {
 // script job's `elapsed` restarts with every phase, and the charts need one time line.
 function jobElapsed(job, stats) {
   if (stats.t != null && job.startTime) return Math.max(0, stats.t - job.startTime / 1000);
-  return stats.elapsed ?? 0;
+  return stats.elapsed;
 }
 
 function onStats(w, event) {
@@ -179,7 +179,9 @@ function onStats(w, event) {
   const stats = { ...event, elapsed: jobElapsed(w.job, event) };
   w.charts.push(stats);
   if (w.ended) return; // a finished job's replayed history: charts only, the figures are final
-  if (stats.status && stats.status !== w.job.status && isActive(stats.status)) w.job.status = stats.status;
+  // The job's own status moves starting → running here; the stream's `draining` (a phase or a
+  // stopped job finishing its requests) is not shown as the job's status: the final event ends it.
+  if (stats.status === 'running' && w.job.status === 'starting') w.job.status = 'running';
   showStats(stats);
   showJobLine(w.job, stats);
   w.dual?.update(stats);
@@ -198,7 +200,7 @@ function endWatch(w, final) {
   state.card.setActive(false);
   if (state.card.busy === 'stop') state.card.setBusy(null);
   showStats(w.job.stats);
-  showJobLine(w.job, w.job.stats ? { ...w.job.stats, phase: w.job.stats.phase } : null);
+  showJobLine(w.job, w.job.stats);
   if (w.job.stats && w.dual) w.dual.update(w.job.stats, { final: true });
   showConnection('ended');
   renderJobList();
