@@ -36,9 +36,10 @@ function loadPercentiles() {
 
 // ---- formatting ----
 
-const integer = (v) => (v == null ? '–' : Math.round(v).toLocaleString('en-US'));
-const ms = (v) => (v == null ? '–' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
-const rate = (v) => (v == null ? '–' : v.toFixed(1));
+// Formatters answer [number, unit]; the unit is set smaller beside the number.
+const integer = (v) => [v == null ? '–' : Math.round(v).toLocaleString('en-US'), ''];
+const ms = (v) => [v == null ? '–' : v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'), v == null ? '' : 'ms'];
+const rate = (v) => [v == null ? '–' : v.toFixed(1), ''];
 
 function clock(seconds) {
   const s = Math.max(0, Math.round(seconds || 0));
@@ -63,20 +64,24 @@ const STAT_FORMATS = {
   p99Latency: ms,
 };
 
+function small(text) {
+  const span = document.createElement('span');
+  span.className = 'unit';
+  span.textContent = text;
+  return span;
+}
+
 function showStats(stats) {
   for (const [key, format] of Object.entries(STAT_FORMATS)) {
     const dd = document.querySelector(`#stats [data-stat="${key}"]`);
     const value = stats?.[key];
-    dd.textContent = format(value);
+    const [number, unit] = format(value);
+    dd.textContent = number;
+    if (unit) dd.append(small(` ${unit}`));
     dd.dataset.value = value == null ? '' : String(value);
   }
   const rps = document.querySelector('#stats [data-stat="currentRps"]');
-  if (stats?.targetRps != null) {
-    const of = document.createElement('span');
-    of.className = 'of';
-    of.textContent = ` of ${rate(stats.targetRps)}`;
-    rps.append(of);
-  }
+  if (stats?.targetRps != null) rps.append(small(` of ${rate(stats.targetRps)[0]}`));
   document.querySelector('#stats [data-stat="failedRequests"]').classList.toggle('bad', (stats?.failedRequests ?? 0) > 0);
 }
 

@@ -112,10 +112,19 @@ export class DualPanels {
       p.panel.dataset.health = health;
       p.badge.textContent = HEALTH_WORDS[health];
       if (minute != null) p.minute.textContent = `demo minute ${Math.floor(minute)}`;
-      const set = (key, text) => (p.dl.querySelector(`[data-field="${key}"]`).textContent = text);
-      set('rpm', `${Math.round((figures.currentRps ?? 0) * 60)} rpm`);
-      set('errorRatio', `${((figures.errorRatio ?? 0) * 100).toFixed(1)} %`);
-      set('p95Latency', `${Math.round(figures.p95Latency ?? 0)} ms`);
+      const set = (key, number, unit = '') => {
+        const dd = p.dl.querySelector(`[data-field="${key}"]`);
+        dd.textContent = number;
+        if (unit) {
+          const span = document.createElement('span');
+          span.className = 'unit';
+          span.textContent = ` ${unit}`;
+          dd.append(span);
+        }
+      };
+      set('rpm', String(Math.round((figures.currentRps ?? 0) * 60)), 'rpm');
+      set('errorRatio', ((figures.errorRatio ?? 0) * 100).toFixed(1), '%');
+      set('p95Latency', String(Math.round(figures.p95Latency ?? 0)), 'ms');
       set('totalRequests', String(s.totalRequests ?? 0));
     }
   }
