@@ -75,6 +75,10 @@ runTest('dashboard_card', async (defer) => {
   await eventually('the page re-attached to the job', async () => (await page.locator('#live').getAttribute('data-job-id')) === jobId);
   await eventually(`the chart history redrawn (≥ ${pointsBefore} points)`, async () => (await points()) >= pointsBefore, 5000);
   assert((await total()) >= totalBefore, 'the total went backwards after the reload');
+  // One point per 500 ms event: a history drawn twice would show about twice as many.
+  const status = await (await page.request.get(`${ts.url}/traffic/status/${jobId}`)).json();
+  const most = Math.ceil(status.stats.elapsed / 0.4) + 3;
+  assert((await points()) <= most, `${await points()} chart points after ${status.stats.elapsed} s: history drawn twice?`);
   assert(await stop.isEnabled(), 'Stop is disabled after the reload');
   const uplotPaths = await page.locator('#charts .uplot').count();
   assert(uplotPaths === 3, `expected 3 charts, found ${uplotPaths}`);
