@@ -22,6 +22,7 @@ const state = {
   percentiles: loadPercentiles(),
   logLatency: null, // null: logarithmic for dual-mode jobs only, until the user chooses
   jobs: [],
+  jobsLoaded: false,
 };
 
 function loadPercentiles() {
@@ -281,25 +282,29 @@ function renderJobList() {
 }
 
 async function refreshJobs() {
+  let jobs;
   try {
-    state.jobs = await api.jobs();
+    jobs = await api.jobs();
   } catch {
     return state.jobs;
   }
+  const known = new Set(state.jobs.map((j) => j.jobId));
+  const firstLook = !state.jobsLoaded;
+  state.jobs = jobs;
+  state.jobsLoaded = true;
   const w = state.watched;
-  // Follow new work: when nothing runs on screen, a job that started later (a script's next job,
-  // a second browser's start) is attached automatically.
-  const running = state.jobs.find((j) => isActive(j.status));
-  if (running && (!w || (w.ended && (running.startTime ?? 0) >= (w.job.startTime ?? 0) && running.jobId !== w.job.jobId))) {
+  // Follow new work: on load, the running job; later, when the job on screen has ended, a job
+  // that appeared since the last look (a script's next job, a start from another browser). A job
+  // the user chose to leave (by opening an older one's charts) is not forced back on screen.
+  const running = jobs.find((j) => isActive(j.status) && (firstLook || !known.has(j.jobId)));
+  if (running && (!w || w.ended) && running.jobId !== w?.job.jobId) {
     watch(running);
   } else {
-    if (w) {
-      const fresh = state.jobs.find((j) => j.jobId === w.job.jobId);
-      if (fresh && w.ended) w.job = { ...w.job, ...fresh };
-    }
+    const fresh = w && jobs.find((j) => j.jobId === w.job.jobId);
+    if (fresh && w.ended) w.job = { ...w.job, ...fresh };
     renderJobList();
   }
-  return state.jobs;
+  return jobs;
 }
 
 // ---- percentile picks ----

@@ -98,13 +98,11 @@ export class JobCharts {
     this.resizeObserver.observe(root);
   }
 
-  get pointCount() {
-    return this.x.length;
-  }
-
   push(stats) {
     const figures = streamFigures(stats, this.streams);
-    this.x.push(stats.elapsed ?? 0);
+    // uPlot needs x ascending; a clock that steps back a little draws at the previous x.
+    const x = Math.max(stats.elapsed ?? 0, this.x[this.x.length - 1] ?? 0);
+    this.x.push(x);
     for (const s of this.streams) {
       const f = figures[s];
       // An interval in which the stream completed nothing has no latency (not 0 ms): a gap the
@@ -121,14 +119,15 @@ export class JobCharts {
     }
     if (stats.phase && stats.phase.index !== this.lastPhase) {
       this.lastPhase = stats.phase.index;
-      this.phases.push({ x: stats.elapsed ?? 0, title: stats.phase.title, index: stats.phase.index });
+      this.phases.push({ x, title: stats.phase.title, index: stats.phase.index });
     }
     if (this.x.length > MAX_POINTS) this.halve();
     this.scheduleRedraw();
   }
 
   halve() {
-    const keep = (_, i) => i % 2 === 0 || i === this.x.length - 1;
+    const last = this.x.length - 1;
+    const keep = (_, i) => i % 2 === 0 || i === last;
     this.x = this.x.filter(keep);
     for (const [k, col] of this.columns) this.columns.set(k, col.filter(keep));
   }
