@@ -110,9 +110,9 @@ function showJobLine(job, stats) {
   // Progress: the duration's share, or for a script the phases done.
   const p = stats?.phase;
   let done = null;
-  if (!isActive(job.status)) done = 1;
+  if (job.status === 'completed') done = 1;
   else if (script && p) done = p.index / p.count;
-  else if (!script && job.duration) done = Math.min(1, elapsed / job.duration);
+  else if (!script && job.duration) done = Math.min(1, (elapsed ?? 0) / job.duration);
   $('progress').hidden = done === null;
   if (done !== null) $('progress-bar').style.width = `${(done * 100).toFixed(1)}%`;
 
