@@ -1,4 +1,5 @@
 #include "support/http_client.hpp"
+#include <algorithm>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -91,7 +92,11 @@ HttpResult http_call(uint16_t port, std::string_view method, std::string_view ta
   auto start = Clock::now();
   HttpResult r;
   std::string req;
-  req.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  req.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  // Host: 127.0.0.1 unless the caller gives its own (tests of Host checks).
+  if (std::none_of(headers.begin(), headers.end(),
+                   [](const auto& h) { return core::iequals_ascii(h.first, "Host"); }))
+    req.append("Host: 127.0.0.1\r\n");
   req.append("Connection: close\r\n");
   bool has_type = false;
   for (const auto& [k, v] : headers) {

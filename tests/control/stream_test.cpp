@@ -1,0 +1,129 @@
+// GET /traffic/stream/{id}: format, 500 ms cadence, history replay with the original ids,
+// Last-Event-ID resume, the final event then the end, a client that goes, bounded history.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "control_test_support.hpp"
+#include "support/eventually.hpp"
+
+namespace {
+
+using namespace control_test;
+using trafficsim::testing::eventually;
+using namespace std::chrono_literals;
+
+TEST(ControlStream, EventsAreCompactJsonWithIncreasingIdsEvery500ms) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"4s"})");
+  SseReader r(s.port(), "/traffic/stream/" + id);
+  const auto& evs = r.read(1000, 12s);  // to the end of the stream
+  ASSERT_TRUE(r.ended()) << r.raw();
+  EXPECT_NE(r.raw().find("text/event-stream"), std::string::npos);
+  EXPECT_NE(r.raw().find("retry: 1000"), std::string::npos);
+  ASSERT_GE(evs.size(), 7u) << r.raw();  // ~8 stats + final
+  uint64_t prev = 0;
+  std::vector<double> gaps;
+  for (size_t i = 0; i < evs.size(); ++i) {
+    uint64_t n = std::stoull(evs[i].id);
+    EXPECT_GT(n, prev);
+    prev = n;
+    auto v = json::parse(evs[i].data);  // one line, valid JSON
+    EXPECT_EQ(evs[i].data.find('\n'), std::string::npos);
+    if (i + 1 < evs.size()) {
+      EXPECT_EQ(evs[i].name, "stats");
+      auto& o = v.as_object();
+      for (const char* k : {"totalRequests", "successfulRequests", "failedRequests", "avgLatency",
+                            "p50Latency", "p90Latency", "p95Latency", "p99Latency", "p999Latency",
+                            "currentRps", "targetRps", "errorRatio", "streams"})
+        EXPECT_TRUE(o.contains(k)) << k;
+      if (i > 0)
+        gaps.push_back(std::chrono::duration<double, std::milli>(evs[i].at - evs[i - 1].at).count());
+    }
+  }
+  EXPECT_EQ(evs.back().name, "final");
+  auto fin = json::parse(evs.back().data).as_object();
+  EXPECT_EQ(fin.at("status").as_string(), "completed");
+  EXPECT_GE(fin.at("stats").at("totalRequests").to_number<double>(), 70);
+  ASSERT_FALSE(gaps.empty());
+  std::sort(gaps.begin(), gaps.end());
+  double median = gaps[gaps.size() / 2];
+  EXPECT_GT(median, 400);
+  EXPECT_LT(median, 600);
+}
+
+TEST(ControlStream, AFreshConnectReplaysTheHistoryLastEventIdResumes) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
+  SseReader first(s.port(), "/traffic/stream/" + id);
+  const auto& live = first.read(4, 10s);
+  ASSERT_GE(live.size(), 4u);
+  first.close();
+  // A reload: the whole history again, with the original ids, then live.
+  SseReader again(s.port(), "/traffic/stream/" + id);
+  const auto& replay = again.read(5, 10s);
+  ASSERT_GE(replay.size(), 5u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(replay[i].id, live[i].id);
+    EXPECT_EQ(replay[i].data, live[i].data);
+  }
+  // A reconnect after id 3: the next event is 4.
+  SseReader resumed(s.port(), "/traffic/stream/" + id, "3");
+  const auto& rest = resumed.read(1, 10s);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest[0].id, "4");
+  // A bad Last-Event-ID is a 400 naming it.
+  auto bad = s.get("/traffic/stream/" + id, {{"Last-Event-ID", "x1"}});
+  EXPECT_EQ(bad.status, 400);
+  s.post("/traffic/stop/" + id, "");
+}
+
+TEST(ControlStream, AFinishedJobsStreamIsHistoryThenFinalThenTheEnd) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1s"})");
+  ASSERT_TRUE(eventually([&] { return !s.manager->find(id)->active(); }, 10s));
+  SseReader r(s.port(), "/traffic/stream/" + id);
+  const auto& evs = r.read(100, 5s);
+  EXPECT_TRUE(r.ended());
+  ASSERT_GE(evs.size(), 2u);
+  EXPECT_EQ(evs.front().id, "1");
+  EXPECT_EQ(evs.back().name, "final");
+}
+
+TEST(ControlStream, AStoppedJobsFinalEventSaysCancelled) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
+  SseReader r(s.port(), "/traffic/stream/" + id);
+  ASSERT_GE(r.read(2, 10s).size(), 2u);
+  s.post("/traffic/stop/" + id, "");
+  const auto& evs = r.read(1000, 10s);
+  ASSERT_TRUE(r.ended());
+  EXPECT_EQ(evs.back().name, "final");
+  EXPECT_EQ(json::parse(evs.back().data).at("status").as_string(), "cancelled");
+}
+
+TEST(ControlStream, AClientThatGoesIsForgotten) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
+  auto job = s.manager->find(id);
+  {
+    SseReader a(s.port(), "/traffic/stream/" + id);
+    SseReader b(s.port(), "/traffic/stream/" + id);
+    a.read(1, 10s);
+    b.read(1, 10s);
+    EXPECT_TRUE(eventually([&] { return job->subscriber_count() == 2; }, 5s));
+  }
+  EXPECT_TRUE(eventually([&] { return job->subscriber_count() == 0; }, 5s));
+  s.post("/traffic/stop/" + id, "");
+}
+
+TEST(ControlJobHistory, IsBoundedAndHalvesItsResolution) {
+  trafficsim::control::ControlJob job("x", {});
+  trafficsim::jobs::TrafficSnapshot snap;
+  snap.engine.streams.resize(1);
+  for (int i = 0; i < 5000; ++i) job.publish(snap, std::nullopt);
+  EXPECT_LE(job.history_size(), trafficsim::control::ControlJob::kMaxHistory);
+  EXPECT_GE(job.history_size(), trafficsim::control::ControlJob::kMaxHistory / 2);
+}
+
+}  // namespace
