@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("trafficsim ") + TRAFFICSIM_VERSION);
   app.require_subcommand(1);
   BenchOptions bench;
-  ReportMergeOptions merge;
+  ReportOptions report;
   TargetCommandOptions target;
   RunOptions run;
   PlayOptions play;
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   DemoOptions demo;
   ServeOptions serve;
   auto* bench_cmd = add_bench_command(app, bench);
-  auto* merge_cmd = add_report_command(app, merge);
+  auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
   auto* run_cmd = add_run_command(app, run);
   auto* play_cmd = add_play_command(app, play);
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   // No exception leaves a command: each has its message and exit code (cli/traffic_flags.hpp).
   return guarded("trafficsim", [&] {
     if (bench_cmd->parsed()) return run_bench(bench);
-    if (merge_cmd->parsed()) return run_report_merge(merge);
+    if (report_cmds.merge->parsed()) return run_report_merge(report.merge);
+    if (report_cmds.html->parsed()) return run_report_html(report.html);
     if (target_cmd->parsed()) return run_target(target);
     if (run_cmd->parsed()) return run_run(run);
     if (play_cmd->parsed()) return run_play(play);
