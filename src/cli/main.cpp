@@ -14,6 +14,7 @@
 #include "cli/scenarios_command.hpp"
 #include "cli/target_command.hpp"
 #include "cli/traffic_flags.hpp"
+#include "cli/validate_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace trafficsim::cli;
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   ScenariosOptions scenarios;
   DemoOptions demo;
   ServeOptions serve;
+  ValidateOptions validate;
   auto* bench_cmd = add_bench_command(app, bench);
   auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   auto* scenarios_cmd = add_scenarios_command(app, scenarios);
   auto* demo_cmd = add_demo_command(app, demo);
   auto* serve_cmd = add_serve_command(app, serve);
+  auto* validate_cmd = add_validate_command(app, validate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
     if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
     if (demo_cmd->parsed()) return run_demo(demo);
     if (serve_cmd->parsed()) return run_serve(serve);
+    if (validate_cmd->parsed()) return run_validate_dual_mode(validate);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });
