@@ -47,6 +47,12 @@
     return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
   }
 
+  // Short runs in seconds ("2.5s"), longer ones as a clock ("12:05", "1:02:05").
+  function elapsedTicks(u, ticks) {
+    const last = ticks.length ? ticks[ticks.length - 1] : 0;
+    return last < 120 ? ticks.map((t) => `${Number(t.toFixed(1))}s`) : ticks.map(clock);
+  }
+
   function chartWidth(box) {
     return Math.max(320, box.clientWidth - 16);
   }
@@ -64,11 +70,11 @@
       height: 220,
       scales: { x: { time: false } },
       axes: [
-        { values: (u, ticks) => ticks.map(clock), label: 'elapsed (m:ss)' },
+        { values: elapsedTicks, label: 'elapsed' },
         { label: unit, size: 60 },
       ],
       series: [
-        { label: 'elapsed', value: (u, v) => (v === null ? '—' : clock(v)) },
+        { label: 'elapsed', value: (u, v) => (v === null ? '—' : `${v.toFixed(1)}s`) },
         ...series.map((s, i) => ({
           label: s.name,
           stroke: COLORS[i % COLORS.length],
