@@ -108,6 +108,12 @@ int run_report_html(const ReportHtmlOptions& o) {
     return kExitOk;
   }
   const std::string out = o.output.empty() ? default_html_path(o.input) : o.output;
+  std::error_code ec;
+  if (std::filesystem::equivalent(out, o.input, ec)) {
+    fmt::print(stderr, "trafficsim report html: the output '{}' is the input report: choose another -o\n",
+               out);
+    return kExitUsage;
+  }
   try {
     load::write_text_atomic(out, html);
   } catch (const std::exception& e) {

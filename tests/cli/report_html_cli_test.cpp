@@ -105,6 +105,15 @@ TEST_F(ReportHtmlCliTest, AMissingOrForeignInputExitsTwoNamingTheFile) {
   EXPECT_FALSE(fs::exists(dir_.path() / "other.html"));
 }
 
+TEST_F(ReportHtmlCliTest, TheInputIsNeverOverwritten) {
+  std::string json = bench_report("run.json");
+  std::string before = read_file(json);
+  ProcessResult r = trafficsim({"report", "html", json, "-o", json});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("is the input report"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(json), before);
+}
+
 TEST_F(ReportHtmlCliTest, AnUnwritableOutputExitsOne) {
   std::string json = bench_report("run.json");
   std::string out = (dir_.path() / "no-such-dir" / "report.html").string();
