@@ -14,6 +14,7 @@
 #include "cli/scenarios_command.hpp"
 #include "cli/target_command.hpp"
 #include "cli/traffic_flags.hpp"
+#include "cli/validate_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace trafficsim::cli;
@@ -22,21 +23,23 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("trafficsim ") + TRAFFICSIM_VERSION);
   app.require_subcommand(1);
   BenchOptions bench;
-  ReportMergeOptions merge;
+  ReportOptions report;
   TargetCommandOptions target;
   RunOptions run;
   PlayOptions play;
   ScenariosOptions scenarios;
   DemoOptions demo;
   ServeOptions serve;
+  ValidateOptions validate;
   auto* bench_cmd = add_bench_command(app, bench);
-  auto* merge_cmd = add_report_command(app, merge);
+  auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
   auto* run_cmd = add_run_command(app, run);
   auto* play_cmd = add_play_command(app, play);
   auto* scenarios_cmd = add_scenarios_command(app, scenarios);
   auto* demo_cmd = add_demo_command(app, demo);
   auto* serve_cmd = add_serve_command(app, serve);
+  auto* validate_cmd = add_validate_command(app, validate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -57,13 +60,15 @@ int main(int argc, char** argv) {
   // No exception leaves a command: each has its message and exit code (cli/traffic_flags.hpp).
   return guarded("trafficsim", [&] {
     if (bench_cmd->parsed()) return run_bench(bench);
-    if (merge_cmd->parsed()) return run_report_merge(merge);
+    if (report_cmds.merge->parsed()) return run_report_merge(report.merge);
+    if (report_cmds.html->parsed()) return run_report_html(report.html);
     if (target_cmd->parsed()) return run_target(target);
     if (run_cmd->parsed()) return run_run(run);
     if (play_cmd->parsed()) return run_play(play);
     if (scenarios_cmd->parsed()) return run_scenarios(scenarios);
     if (demo_cmd->parsed()) return run_demo(demo);
     if (serve_cmd->parsed()) return run_serve(serve);
+    if (validate_cmd->parsed()) return run_validate_dual_mode(validate);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });

@@ -1,6 +1,8 @@
 #pragma once
 // `trafficsim report merge A.json B.json ... [--json OUT]`: combines segment reports into one
 // whose counts and percentiles equal a single run's.
+// `trafficsim report html RUN.json [-o report.html]`: the self-contained HTML report of a run,
+// merged or demo-script report (control/html_report.hpp).
 #include <string>
 #include <vector>
 
@@ -16,7 +18,25 @@ struct ReportMergeOptions {
   bool no_color = false;
 };
 
-CLI::App* add_report_command(CLI::App& app, ReportMergeOptions& options);
+struct ReportHtmlOptions {
+  std::string input;
+  std::string output;  // "" -> the input's name with .html; "-" -> stdout
+};
+
+struct ReportOptions {
+  ReportMergeOptions merge;
+  ReportHtmlOptions html;
+};
+
+struct ReportCommands {
+  CLI::App* merge = nullptr;
+  CLI::App* html = nullptr;
+};
+
+ReportCommands add_report_command(CLI::App& app, ReportOptions& options);
 int run_report_merge(const ReportMergeOptions& options);
+// 0 written; 2 the input cannot be read or is not a trafficsim report; 1 the output cannot be
+// written.
+int run_report_html(const ReportHtmlOptions& options);
 
 }  // namespace trafficsim::cli

@@ -315,9 +315,13 @@ void check_writable(const std::string& path) {
 }
 
 void write_json_atomic(const std::string& path, const json::value& value) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   std::string text = json::serialize(value);
   text += '\n';
+  write_text_atomic(path, text);
+}
+
+void write_text_atomic(const std::string& path, std::string_view text) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw std::runtime_error(fmt::format("cannot write report '{}': {}", path, strerror(errno)));

@@ -4,6 +4,7 @@
 // so merged percentiles equal those of a single run.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,8 @@ boost::json::object build_report(const Plan& plan, const RunResult& result,
 // Writes JSON to `path` atomically (a temporary file beside it, then rename). Throws
 // std::runtime_error naming the path on failure.
 void write_json_atomic(const std::string& path, const boost::json::value& value);
+// The same for any text (the HTML report): `text` exactly, written atomically.
+void write_text_atomic(const std::string& path, std::string_view text);
 // Checks that `path` can be written (creates and removes a temporary file beside it). Throws
 // std::runtime_error naming the path and the reason.
 void check_writable(const std::string& path);

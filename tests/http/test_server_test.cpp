@@ -123,6 +123,29 @@ TEST(TestServerTest, UrlAndPort) {
   EXPECT_EQ(server.url("/a?b"), "http://127.0.0.1:" + std::to_string(server.port()) + "/a?b");
 }
 
+TEST(TestServerTest, RoutesAnswerTheirPathWhateverTheQueryAndOthersGetTheDefault) {
+  TestServerOptions options;
+  options.routes["/health"] = {200, "{\"status\":\"healthy\"}"};
+  options.routes["/missing"] = {404, "gone"};
+  TestServer server(options);
+  Client client(server.port());
+  client.send(get("/health?verbose=1"));
+  auto health = client.read_response();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "{\"status\":\"healthy\"}");
+  client.send(get("/missing"));
+  auto missing = client.read_response();
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "gone");
+  client.send(get("/other"));
+  auto other = client.read_response();
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  EXPECT_EQ(other->body, "hello");
+}
+
 TEST(TestServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   TestServer server;
   Client client(server.port());

@@ -58,6 +58,7 @@ struct RequestHead {
   bool head_method = false;
   bool wants_close = false;
   size_t content_length = 0;
+  std::string_view path;  // the request target up to '?'
 };
 
 // `head` ends with the blank line. Only what the responses depend on is extracted.
@@ -69,6 +70,8 @@ RequestHead parse_head(std::string_view head) {
   const size_t sp2 = line.rfind(' ');
   if (sp1 == std::string_view::npos || sp2 == sp1) return out;
   out.head_method = line.substr(0, sp1) == "HEAD";
+  out.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  out.path = out.path.substr(0, out.path.find('?'));
   const std::string_view version = line.substr(sp2 + 1);
   bool http10 = version == "HTTP/1.0";
   bool keep_alive_token = false;
@@ -145,7 +148,15 @@ std::string hex(size_t n) {
   return buf;
 }
 
-std::string build_response(const TestServerOptions& o, bool head_method, bool close) {
+std::string build_response(const TestServerOptions& options, std::string_view path,
+                           bool head_method, bool close) {
+  TestServerOptions routed;  // the route's status and body, the rest as configured
+  if (auto it = options.routes.find(path); it != options.routes.end()) {
+    routed.chunked = options.chunked;
+    routed.status = it->second.status;
+    routed.body = it->second.body;
+  }
+  const TestServerOptions& o = options.routes.contains(path) ? routed : options;
   // These statuses never carry a body (RFC 9110 6.4.1), so neither framing header is sent.
   const bool bodyless = (o.status >= 100 && o.status < 200) || o.status == 204 || o.status == 304;
   std::string r = "HTTP/1.1 " + std::to_string(o.status) + " " + reason_phrase(o.status) + "\r\n";
@@ -381,6 +392,8 @@ void TestServer::serve(Connection* conn) {
     }
     const size_t head_len = end + 4;
     const RequestHead req = parse_head(std::string_view(buf).substr(0, head_len));
+    // req.path points into buf, which is erased below: keep a copy when routes need it.
+    const std::string path = options_.routes.empty() ? std::string() : std::string(req.path);
     if (!req.valid) break;
     bool eof = false;
     while (buf.size() - head_len < req.content_length) {
@@ -405,7 +418,7 @@ void TestServer::serve(Connection* conn) {
     // Counted before the send so that a client which has read the response never sees a count
     // that does not include it yet; un-counted if the send fails.
     responses_.fetch_add(1);
-    if (!send_all(fd, build_response(options_, req.head_method, close))) {
+    if (!send_all(fd, build_response(options_, path, req.head_method, close))) {
       responses_.fetch_sub(1);
       break;
     }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,13 @@ struct TestServerOptions {
   bool close_without_response = false;  // read a request, then close without answering
   bool never_respond = false;           // read requests, never answer (for timeout tests)
   size_t keep_heads = 16;               // how many request heads (and bodies) to keep
+  // Per-path answers (the request target without its query string): a request for a path listed
+  // here gets that status and body instead of `status` and `body`.
+  struct Route {
+    int status = 200;
+    std::string body;
+  };
+  std::map<std::string, Route, std::less<>> routes;
 };
 
 class TestServer {
