@@ -10,6 +10,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "control/assets.hpp"
+#include "control/html_report.hpp"
+#include "http/query_string.hpp"
 #include "http/sse.hpp"
 
 namespace trafficsim::control {
@@ -246,8 +248,16 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
     if (!report)
       return reply.send(not_found(fmt::format("job {} failed before it could report", id)));
     ServerResponse resp;
-    resp.body = json::serialize(*report);
     resp.headers.emplace_back("Cache-Control", "no-store");
+    if (http::query_param(req.query(), "format").value_or("json") == "html") {
+      resp.content_type = "text/html; charset=utf-8";
+      resp.body = render_html_report(*report);
+      resp.headers.emplace_back(
+          "Content-Disposition",
+          fmt::format("attachment; filename=\"trafficsim-{}-{}.html\"", job->spec().scenario, id));
+      return reply.send(std::move(resp));
+    }
+    resp.body = json::serialize(*report);
     return reply.send(std::move(resp));
   }
   if (path.starts_with("/traffic/"))

@@ -113,12 +113,23 @@ void ControlJob::end(JobStatus status, std::optional<json::value> report, std::s
   stopper_ = nullptr;
   if (report) {
     const json::object* r = report->is_object() ? &report->get_object() : nullptr;
-    // A script's report is {"phases": [...]}: its final figures are the last phase's.
+    std::optional<json::object> summed;
+    // A script's report is {"phases": [...]}: its counters are every phase's summed, its
+    // latencies the last phase's.
     if (r && r->contains("phases") && r->at("phases").is_array() &&
-        !r->at("phases").get_array().empty() && r->at("phases").get_array().back().is_object())
-      r = &r->at("phases").get_array().back().get_object();
-    if (r && r->contains("meta")) {
-      json::object final_stats = final_stats_json(*r);
+        !r->at("phases").get_array().empty() && r->at("phases").get_array().back().is_object()) {
+      const auto& phases = r->at("phases").get_array();
+      summed = final_stats_json(phases.back().get_object());
+      for (const char* k : {"totalRequests", "successfulRequests", "failedRequests", "dropped"}) {
+        double total = 0;
+        for (const auto& ph : phases)
+          if (ph.is_object()) total += final_stats_json(ph.get_object()).at(k).to_number<double>();
+        (*summed)[k] = json_number(total);
+      }
+      summed->erase("streams");
+    }
+    if (summed || (r && r->contains("meta"))) {
+      json::object final_stats = summed ? *summed : final_stats_json(*r);
       if (auto dm = stats_.find("demoMinute"); dm != stats_.end())
         final_stats["demoMinute"] = dm->value();
       stats_ = std::move(final_stats);

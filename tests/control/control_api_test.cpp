@@ -63,6 +63,13 @@ TEST(ControlApi, StartClampsToTheHardCapAndSaysSo) {
   double requests = report.at("requests").to_number<double>();
   EXPECT_GE(requests, 50);   // 20/s for 3 s = 60
   EXPECT_LE(requests, 62);   // never above the cap
+  auto html = s.get("/traffic/report/" + id + "?format=html");
+  ASSERT_EQ(html.status, 200);
+  EXPECT_NE(html.header("Content-Type").value_or("").find("text/html"), std::string::npos);
+  EXPECT_NE(html.header("Content-Disposition").value_or("").find("attachment"), std::string::npos);
+  EXPECT_NE(html.body.find("<html"), std::string::npos);
+  EXPECT_EQ(html.body.find("https://"), std::string::npos);  // opens offline
+  EXPECT_EQ(html.body.find("http://"), std::string::npos);
   auto st = body_of(s.get("/traffic/status/" + id)).at("stats").as_object();
   EXPECT_EQ(st.at("totalRequests").to_number<double>(), requests);
   EXPECT_EQ(st.at("failedRequests").to_number<double>(), 0);
