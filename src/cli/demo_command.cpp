@@ -122,11 +122,27 @@ void raise_fd_limit() {
   }
 }
 
-// Waits for the stop signal, or (when done_fd >= 0) for that job to end.
-void wait_for(int stop_fd, int done_fd) {
-  pollfd fds[2] = {{stop_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-  while (::poll(fds, done_fd >= 0 ? 2 : 1, -1) < 0 && errno == EINTR) {
+// Waits for the stop signal.
+void wait_for_stop(int stop_fd) {
+  pollfd pfd{stop_fd, POLLIN, 0};
+  while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {
   }
+}
+
+// Waits until the job ends or a stop signal arrives (then stops it: what it measured is kept),
+// and joins its thread.
+void run_to_end(control::ControlJob& job, int stop_fd) {
+  while (job.active() && !stop_signal_received()) {
+    pollfd pfd{stop_fd, POLLIN, 0};
+    ::poll(&pfd, 1, 200);
+  }
+  job.stop();
+  job.join();
+}
+
+// The URL to print: a wildcard listen address is reached on loopback.
+std::string served_url(const std::string& host, uint16_t port) {
+  return fmt::format("http://{}:{}/", host == "0.0.0.0" ? "127.0.0.1" : host, port);
 }
 
 int demo_checked(DemoOptions& o) {
@@ -217,8 +233,7 @@ int demo_checked(DemoOptions& o) {
                           });
   api_ptr.store(&api);
   service->start();
-  std::string url = fmt::format("http://{}:{}/", c.host == "0.0.0.0" ? "127.0.0.1" : c.host,
-                                service->port());
+  std::string url = served_url(c.host, service->port());
   fmt::print("{}\n", url);
   fmt::print("{} Open {} in a browser: the dashboard shows the traffic live (Ctrl+C stops).\n",
              st.bold("trafficsim demo:"), st.cyan(url));
@@ -239,13 +254,7 @@ int demo_checked(DemoOptions& o) {
     fmt::print("{} {} — {} phases{}; the page shows them on its charts\n", st.bold("Playing"),
                st.bold(name), n, scale ? fmt::format(" (time scale {:g})", *scale) : "");
     std::fflush(stdout);
-    // Waits for the script (or Ctrl+C, which stops it: what it measured is kept).
-    while (job->active() && !stop_signal_received()) {
-      pollfd pfd{stop_fd, POLLIN, 0};
-      ::poll(&pfd, 1, 200);
-    }
-    if (stop_signal_received()) job->stop();
-    job->join();
+    run_to_end(*job, stop_fd);
     {
       std::lock_guard lock(result_mu);
       if (result) {
@@ -270,12 +279,7 @@ int demo_checked(DemoOptions& o) {
                json::serialize(started.at("jobId")));
     std::fflush(stdout);
     auto job = manager->find(std::string(started.at("jobId").get_string()));
-    while (job->active() && !stop_signal_received()) {
-      pollfd pfd{stop_fd, POLLIN, 0};
-      ::poll(&pfd, 1, 200);
-    }
-    job->stop();
-    job->join();
+    run_to_end(*job, stop_fd);
     if (!o.json_path.empty())
       if (auto r = job->report(); r && r->is_object())
         if (int code = write_report(cmd, o.json_path, r->get_object()); code != kExitOk) rc = code;
@@ -283,7 +287,7 @@ int demo_checked(DemoOptions& o) {
   if (!o.exit_at_end && !stop_signal_received()) {
     fmt::print("{} still serving {} — Ctrl+C stops.\n", st.dim("trafficsim demo:"), url);
     std::fflush(stdout);
-    wait_for(stop_fd, -1);
+    wait_for_stop(stop_fd);
   }
   fmt::print(stderr, "{}: stopping\n", cmd);
   manager->stop_all();
@@ -325,13 +329,12 @@ int serve_checked(ServeOptions& o) {
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
   api_ptr.store(&api);
   server->start();
-  std::string url = fmt::format("http://{}:{}/", c.host == "0.0.0.0" ? "127.0.0.1" : c.host,
-                                server->port());
+  std::string url = served_url(c.host, server->port());
   fmt::print("{}\n", url);
   fmt::print("{} Open {} in a browser; every job aims at {} (Ctrl+C stops).\n",
              st.bold("trafficsim serve:"), st.cyan(url), target);
   std::fflush(stdout);
-  wait_for(stop_fd, -1);
+  wait_for_stop(stop_fd);
   fmt::print(stderr, "{}: stopping\n", cmd);
   manager->stop_all();
   manager->wait_all();
