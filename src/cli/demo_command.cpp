@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -25,6 +27,8 @@
 #include "core/clock.hpp"
 #include "demo_service/target_service.hpp"
 #include "http/server.hpp"
+#include "http/simple_get.hpp"
+#include "http/url.hpp"
 #include "jobs/demo_script_job.hpp"
 #include "jobs/target_session.hpp"
 #include "load/report.hpp"
@@ -198,12 +202,8 @@ int demo_checked(DemoOptions& o) {
   } catch (const demo_service::ConfigError& e) {
     throw UsageError(e.what());
   }
-  if (dual && !t.demo.enabled) {
-    // The Black Friday story starts with the service: the target's clock and the job's are one.
-    t.demo.enabled = true;
-    t.demo.mode = "blackfriday";
-    t.demo.clock = core::DemoClockSpec{now, scale.value_or(1), 30};
-  }
+  // A clock pinned by DEMO_* is the service's for its whole life; otherwise each Black Friday job
+  // (--scenario blackfriday, or one started from the page) starts the story over on the target.
   const demo_service::DemoSettings demo_settings = t.demo;
   std::atomic<control::ControlApi*> api_ptr{nullptr};
   t.front_handler = [&api_ptr](const std::shared_ptr<const http::ServerRequest>& req,
@@ -223,8 +223,16 @@ int demo_checked(DemoOptions& o) {
     return kExitRunFailed;
   }
   auto mo = manager_options(c, o.control, service->url());
-  if (demo_settings.enabled) mo.clock = demo_settings.clock;
-  if (scale && !mo.clock) mo.time_scale = scale;
+  if (demo_settings.enabled) {
+    mo.clock = demo_settings.clock;
+  } else {
+    mo.time_scale = scale;
+    demo_service::TargetService* target = service.get();
+    mo.start_demo_clock = [target](const scenarios::DemoClockSpec& clock) {
+      target->start_demo(clock);
+      return true;
+    };
+  }
   auto manager = std::make_unique<control::JobManager>(mo);
   demo_service::TargetService* svc = service.get();
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, service->port())),
@@ -298,6 +306,52 @@ int demo_checked(DemoOptions& o) {
   return rc;
 }
 
+// serve's start_demo_clock: a trafficsim target whose demo mode is off when serve first asks is
+// told to start its Black Friday story (POST /admin/demo) for each Black Friday job; one whose
+// demo was on already (pinned by DEMO_*) keeps its clock, which the job adopts. Any other target
+// answers no: the job runs on its own clock and the target does not degrade.
+std::function<bool(const scenarios::DemoClockSpec&)> remote_demo_clock(std::string target,
+                                                                       std::string key) {
+  struct State {
+    std::mutex mu;
+    std::optional<bool> ours;  // unknown until the first Black Friday job
+  };
+  auto state = std::make_shared<State>();
+  return [state, target = std::move(target), key = std::move(key)](
+             const scenarios::DemoClockSpec& clock) {
+    std::lock_guard lock(state->mu);
+    std::string error;
+    auto health_url = http::parse_url(target + "/health", &error);
+    auto admin_url = http::parse_url(target + "/admin/demo", &error);
+    if (!health_url || !admin_url || health_url->tls()) return false;
+    if (!state->ours) {
+      auto r = http::simple_get(*health_url, std::chrono::seconds(3), &error);
+      if (!r || r->status != 200) return false;
+      boost::system::error_code ec;
+      json::value v = json::parse(r->body, ec);
+      if (ec || !v.is_object()) return false;
+      const json::value* enabled = v.as_object().if_contains("demo");
+      if (!enabled || !enabled->is_object()) return false;  // not a trafficsim target
+      const json::value* on = enabled->as_object().if_contains("enabled");
+      state->ours = !(on && on->is_bool() && on->as_bool());
+    }
+    if (!*state->ours) return false;
+    http::HeaderList headers{{"Content-Type", "application/json"}};
+    if (!key.empty()) headers.emplace_back("X-API-Key", key);
+    std::string body = json::serialize(json::object{{"time_scale", clock.time_scale},
+                                                    {"start_timestamp", clock.start_unix},
+                                                    {"duration_minutes", clock.duration_minutes}});
+    auto r = http::simple_request("POST", *admin_url, headers, body, std::chrono::seconds(3), &error);
+    if (!r || r->status != 200) {
+      fmt::print(stderr, "trafficsim serve: could not start the target's demo clock ({}): the "
+                         "Black Friday job runs on its own clock\n",
+                 r ? fmt::format("POST /admin/demo answered {}", r->status) : error);
+      return false;
+    }
+    return true;
+  };
+}
+
 int serve_checked(ServeOptions& o) {
   const char* cmd = "trafficsim serve";
   Style st = Style::for_fd(fileno(stdout), !o.control.no_color);
@@ -308,7 +362,13 @@ int serve_checked(ServeOptions& o) {
   raise_fd_limit();
   int stop_fd = install_stop_signals();
   std::signal(SIGPIPE, SIG_IGN);
-  auto manager = std::make_unique<control::JobManager>(manager_options(c, o.control, target));
+  auto mo = manager_options(c, o.control, target);
+  std::string target_key = o.target_api_key;
+  if (target_key.empty())
+    if (const char* env = std::getenv("TRAFFICSIM_TARGET_API_KEY")) target_key = env;
+  if (target_key.empty()) target_key = c.key;
+  mo.start_demo_clock = remote_demo_clock(target, target_key);
+  auto manager = std::make_unique<control::JobManager>(mo);
   std::atomic<control::ControlApi*> api_ptr{nullptr};
   http::ServerOptions so;
   so.host = c.host;
@@ -371,6 +431,9 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   auto* cmd = app.add_subcommand(
       "serve", "The control API and dashboard alone, aimed at one target (--target URL).");
   cmd->add_option("--target", o.target, "The URL every job aims at")->required();
+  cmd->add_option("--target-api-key", o.target_api_key,
+                  "The target's /admin key, for starting a trafficsim target's Black Friday "
+                  "clock (default: TRAFFICSIM_TARGET_API_KEY, else --api-key)");
   add_control_flags(cmd, o.control);
   return cmd;
 }

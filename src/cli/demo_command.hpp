@@ -31,6 +31,7 @@ struct DemoOptions {
 struct ServeOptions {
   ControlFlags control;
   std::string target;
+  std::string target_api_key;  // the target's /admin key (default: TRAFFICSIM_TARGET_API_KEY)
 };
 
 CLI::App* add_demo_command(CLI::App& app, DemoOptions& options);

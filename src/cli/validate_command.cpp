@@ -93,14 +93,16 @@ struct Fetched {
 };
 
 Fetched get(const http::Url& base, std::string_view path, std::chrono::milliseconds timeout,
-            size_t max_body = 1 << 20) {
+            size_t max_body = 1 << 20, const std::string& api_key = {}) {
   http::Url url = base;
   std::string root = base.target;
   if (auto q = root.find('?'); q != std::string::npos) root.erase(q);
   while (!root.empty() && root.back() == '/') root.pop_back();
   url.target = root + std::string(path);
   Fetched f;
-  f.response = http::simple_get(url, timeout, &f.error, max_body);
+  http::HeaderList headers;
+  if (!api_key.empty()) headers.emplace_back("X-API-Key", api_key);
+  f.response = http::simple_request("GET", url, headers, {}, timeout, &f.error, max_body);
   return f;
 }
 
@@ -159,7 +161,8 @@ std::string_view panel_colour(double error_ratio, std::optional<double> p95_s) {
   return "yellow";
 }
 
-std::vector<Check> run_checks(const http::Url& base, std::chrono::milliseconds timeout,
+std::vector<Check> run_checks(const http::Url& base, const std::string& api_key,
+                              std::chrono::milliseconds timeout,
                               const Limits& limits) {
   std::vector<Check> checks;
   const std::string origin = base.origin();
@@ -205,7 +208,7 @@ std::vector<Check> run_checks(const http::Url& base, std::chrono::milliseconds t
   double scale = demo ? number_in(*demo, "time_scale").value_or(1) : 1;
 
   // 3. Traffic stats (the control plane's view of the running dual-mode job).
-  auto stats = json_object_of(get(base, "/admin/traffic-stats", timeout), &why);
+  auto stats = json_object_of(get(base, "/admin/traffic-stats", timeout, 1 << 20, api_key), &why);
   const json::object* baseline = stats ? object_in(*stats, "baseline") : nullptr;
   const json::object* demo_stream = stats ? object_in(*stats, "demo") : nullptr;
 
@@ -219,11 +222,15 @@ std::vector<Check> run_checks(const http::Url& base, std::chrono::milliseconds t
     std::string phase = text_in(*demo, "phase");
     minute_check.actual = fmt::format("minute {:.1f}{}", *minute, phase.empty() ? "" : " (" + phase + ")");
     bool in_range = *minute >= 0 && *minute <= length;
-    std::optional<double> stats_minute = demo_stream ? number_in(*demo_stream, "demo_minute") : std::nullopt;
+    // A plain double (NaN: none): GCC's -O2 flow analysis warns about an optional<double> here.
+    const double stats_minute_value =
+        demo_stream ? number_in(*demo_stream, "demo_minute").value_or(NAN) : NAN;
+    const bool has_stats_minute = !std::isnan(stats_minute_value);
     // The stats are the latest 500 ms snapshot, floored: allow a minute plus a second's worth.
     double tolerance = 1.0 + scale / 60.0;
-    bool agrees = !stats_minute || std::abs(*stats_minute - *minute) <= tolerance;
-    if (stats_minute) minute_check.actual += fmt::format("; traffic stats say {:.1f}", *stats_minute);
+    bool agrees = !has_stats_minute || std::abs(stats_minute_value - *minute) <= tolerance;
+    if (has_stats_minute)
+      minute_check.actual += fmt::format("; traffic stats say {:.1f}", stats_minute_value);
     if (!in_range) minute_check.actual += fmt::format(" — outside the demo's {:g} minutes", length);
     minute_check.outcome = in_range && agrees ? Outcome::pass : Outcome::fail;
   }
@@ -235,7 +242,7 @@ std::vector<Check> run_checks(const http::Url& base, std::chrono::milliseconds t
   if (!stats) {
     stats_check.actual = fmt::format("cannot read {}/admin/traffic-stats: {}{}", origin, why,
                                      why == "status 404" ? " (no dual-mode job runs)"
-                                     : why == "status 401" ? " (the control plane needs an API key)"
+                                     : why == "status 401" ? (api_key.empty() ? " (the control plane needs an API key: --api-key)" : " (the API key was refused)")
                                                            : "");
   } else if (!baseline || !demo_stream) {
     stats_check.actual = fmt::format("no '{}' entry", !baseline ? "baseline" : "demo");
@@ -355,6 +362,9 @@ CLI::App* add_validate_command(CLI::App& app, ValidateOptions& o) {
                    "Slowest p95 the baseline may have (the target's /metrics histogram)")
       ->capture_default_str();
   dual->add_option("--timeout", o.timeout, "Per request")->capture_default_str();
+  dual->add_option("--api-key", o.api_key,
+                   "The control plane's key, sent as X-API-Key on /admin/traffic-stats (default: "
+                   "TRAFFICSIM_API_KEY)");
   dual->add_flag("--json", o.json, "Print the checks as JSON instead of the table");
   dual->add_flag("--no-color", o.no_color, "No colours");
   return dual;
@@ -374,7 +384,10 @@ int run_validate_dual_mode(const ValidateOptions& o) {
     fmt::print(stderr, "trafficsim validate dual-mode: {}\n", e.what());
     return kExitUsage;
   }
-  std::vector<Check> checks = run_checks(base, timeout, limits);
+  std::string key = o.api_key;
+  if (key.empty())
+    if (const char* env = std::getenv("TRAFFICSIM_API_KEY")) key = env;
+  std::vector<Check> checks = run_checks(base, key, timeout, limits);
   bool passed = std::none_of(checks.begin(), checks.end(),
                              [](const Check& c) { return c.outcome == Outcome::fail; });
   if (o.json) {

@@ -30,6 +30,7 @@ struct ValidateOptions {
   std::string max_error_rate = "2%";
   std::string max_p95 = "120ms";
   std::string timeout = "5s";
+  std::string api_key;  // --api-key or TRAFFICSIM_API_KEY: sent on /admin/traffic-stats
   bool json = false;
   bool no_color = false;
 };

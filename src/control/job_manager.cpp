@@ -95,7 +95,8 @@ StartRequest parse_start_request(std::string_view body) {
   if (!v.is_object()) bad("body", "the body must be a JSON object", "invalid_type");
   const json::object& o = v.get_object();
   StartRequest r;
-  static const std::vector<std::string> known = {"scenario", "duration", "maxRps", "endpoints"};
+  static const std::vector<std::string> known = {"scenario", "duration", "maxRps", "endpoints",
+                                                 "timeScale"};
   for (const auto& kv : o)
     if (!contains(known, kv.key()))
       bad(std::string(kv.key()),
@@ -132,6 +133,13 @@ StartRequest parse_start_request(std::string_view body) {
     if (!(rps > 0) || rps > core::kMaxRateRps)
       bad("maxRps", fmt::format("maxRps must be more than 0 and at most {}", core::kMaxRateRps));
     r.max_rps = rps;
+  }
+  if (auto t = o.find("timeScale"); t != o.end() && !t->value().is_null()) {
+    if (!t->value().is_number()) bad("timeScale", "timeScale must be a number", "invalid_type");
+    double scale = t->value().to_number<double>();
+    if (!(scale > 0) || scale > 3600)
+      bad("timeScale", "timeScale must be more than 0 and at most 3600");
+    r.time_scale = scale;
   }
   if (auto e = o.find("endpoints"); e != o.end() && !e->value().is_null()) {
     std::vector<std::string> list;
@@ -271,15 +279,21 @@ json::object JobManager::start(const StartRequest& req) {
   }
   if (req.endpoints && !sc.used_params.count("endpoints"))
     bad("endpoints", fmt::format("scenario '{}' does not choose endpoints", req.scenario));
+  if (req.time_scale && !sc.demo_clock)
+    bad("timeScale", fmt::format("scenario '{}' does not run on the demo clock: timeScale has no "
+                                 "effect on it",
+                                 req.scenario));
   spec.dual_mode = sc.demo_clock;
   for (const auto& s : sc.streams) spec.stream_names.push_back(s.name);
+  std::optional<scenarios::DemoClockSpec> clock;
+  if (sc.demo_clock) clock = demo_clock_for(req.time_scale.value_or(default_time_scale()));
+  double scale = clock ? clock->time_scale : req.time_scale.value_or(default_time_scale());
   if (req.duration_s) {
     spec.duration_s = req.duration_s;
   } else if (!sc.demo_clock) {
     spec.duration_s = kDefaultDurationS;
   } else if (sc.duration) {
-    spec.duration_s = static_cast<double>(sc.duration->count()) / 1e9 /
-                      (options_.time_scale.value_or(options_.clock ? options_.clock->time_scale : 1));
+    spec.duration_s = static_cast<double>(sc.duration->count()) / 1e9 / scale;
   }
 
   jobs::TrafficJobSettings settings;
@@ -290,8 +304,8 @@ json::object JobManager::start(const StartRequest& req) {
   settings.threads = options_.threads;
   if (capped) settings.hard_cap = options_.hard_cap;
   if (sc.demo_clock) {
-    settings.clock = options_.clock;
-    if (!options_.clock) settings.time_scale = options_.time_scale;
+    settings.clock = clock;
+    if (!clock) settings.time_scale = scale;
   }
   auto job = add(spec);
   job->start([sc = std::move(sc), params, settings](ControlJob& cj) -> json::value {
@@ -353,7 +367,10 @@ std::shared_ptr<ControlJob> JobManager::start_script(scenarios::DemoScript scrip
   settings.time_scale = time_scale;
   settings.seed = options_.seed ? options_.seed : 1;
   settings.threads = options_.threads;
+  bool any_demo_clock = std::any_of(phases.begin(), phases.end(),
+                                    [](const scenarios::Scenario& sc) { return sc.demo_clock; });
   settings.clock = options_.clock;
+  if (any_demo_clock && options_.start_demo_clock) settings.clock = demo_clock_for(time_scale);
   auto job = add(spec);
   job->start([script = std::move(script), phases = std::move(phases), settings,
               observer, on_result](ControlJob& cj) mutable -> json::value {
@@ -374,6 +391,23 @@ std::shared_ptr<ControlJob> JobManager::start_script(scenarios::DemoScript scrip
     return out;
   });
   return job;
+}
+
+double JobManager::default_time_scale() const {
+  return options_.time_scale.value_or(options_.clock ? options_.clock->time_scale : 1);
+}
+
+std::optional<scenarios::DemoClockSpec> JobManager::demo_clock_for(double time_scale) {
+  if (!options_.start_demo_clock) return options_.clock;
+  std::lock_guard lock(mu_);
+  bool running = std::any_of(jobs_.begin(), jobs_.end(), [](const std::shared_ptr<ControlJob>& j) {
+    return j->spec().dual_mode && j->active();
+  });
+  if (running && started_clock_) return started_clock_;
+  scenarios::DemoClockSpec clock{core::unix_now_s(), time_scale, 30};
+  if (!options_.start_demo_clock(clock)) return options_.clock;
+  started_clock_ = clock;
+  return clock;
 }
 
 std::shared_ptr<ControlJob> JobManager::find(const std::string& id) const {

@@ -40,6 +40,7 @@ struct StartRequest {
   std::optional<double> duration_s;
   std::optional<double> max_rps;
   std::optional<std::vector<std::string>> endpoints;  // empty optional: all
+  std::optional<double> time_scale;  // timeScale: the demo clock's speed (dual-mode jobs only)
 };
 
 // Parses POST /traffic/start's body; throws ApiFailure (400 naming the field).
@@ -54,6 +55,13 @@ struct ManagerOptions {
   std::optional<scenarios::DemoClockSpec> clock;   // the demo clock shared with the target
   int threads = 0;
   uint64_t seed = 0;  // 0: a fresh seed per job
+  // When set (`trafficsim demo` without a pinned DEMO_* clock): a job on the demo clock started
+  // while none runs starts the target's Black Friday story over — minute 0 now, at the job's
+  // time scale — so a Black Friday started from the dashboard degrades the target from its
+  // first minute. Jobs on the demo clock that overlap share the running clock. Returns false
+  // when the target could not be told (not a trafficsim target): the job then resolves the
+  // clock from the target as `run` does.
+  std::function<bool(const scenarios::DemoClockSpec&)> start_demo_clock;
 };
 
 class JobManager {
@@ -91,12 +99,17 @@ class JobManager {
  private:
   std::shared_ptr<ControlJob> add(JobSpec spec);
   void housekeeping();
+  // The clock for a new job on the demo clock at this scale (see start_demo_clock); nullopt:
+  // the job resolves it from the target.
+  std::optional<scenarios::DemoClockSpec> demo_clock_for(double time_scale);
+  double default_time_scale() const;
 
   ManagerOptions options_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<ControlJob>> jobs_;  // in start order
   std::condition_variable cv_;
   bool closing_ = false;
+  std::optional<scenarios::DemoClockSpec> started_clock_;  // the last clock start_demo_clock set
   std::thread housekeeper_;
 };
 

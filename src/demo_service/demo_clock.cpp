@@ -111,20 +111,70 @@ DemoSettings demo_settings_from_env(const std::function<const char*(const char*)
   return settings;
 }
 
-DemoClock::DemoClock(DemoSettings settings, NowFn now)
-    : settings_(std::move(settings)), now_(std::move(now)) {
+DemoClock::DemoClock(DemoSettings settings, NowFn now) : now_(std::move(now)) {
   if (!now_) now_ = core::unix_now_s;
+  write(settings.enabled, settings.clock);
+}
+
+void DemoClock::write(bool enabled, const core::DemoClockSpec& clock) {
+  std::lock_guard lock(write_mu_);
+  seq_.fetch_add(1, std::memory_order_acq_rel);  // odd: readers retry
+  std::atomic_thread_fence(std::memory_order_release);
+  enabled_.store(enabled, std::memory_order_relaxed);
+  start_unix_.store(clock.start_unix, std::memory_order_relaxed);
+  time_scale_.store(clock.time_scale, std::memory_order_relaxed);
+  duration_minutes_.store(clock.duration_minutes, std::memory_order_relaxed);
+  seq_.fetch_add(1, std::memory_order_release);  // even again: a consistent reading
+}
+
+DemoClock::Reading DemoClock::read() const {
+  for (;;) {
+    uint64_t before = seq_.load(std::memory_order_acquire);
+    if (before & 1) continue;  // a write is under way (a few stores long)
+    Reading r{enabled_.load(std::memory_order_relaxed),
+              core::DemoClockSpec{start_unix_.load(std::memory_order_relaxed),
+                                  time_scale_.load(std::memory_order_relaxed),
+                                  duration_minutes_.load(std::memory_order_relaxed)}};
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (seq_.load(std::memory_order_relaxed) == before) return r;
+  }
+}
+
+DemoSettings DemoClock::settings() const {
+  Reading r = read();
+  DemoSettings s;
+  s.enabled = r.enabled;
+  s.mode = r.enabled ? "blackfriday" : "";
+  s.clock = r.clock;
+  return s;
+}
+
+void DemoClock::start(const core::DemoClockSpec& clock) {
+  if (!std::isfinite(clock.start_unix) || clock.start_unix < 0)
+    throw std::invalid_argument("start_timestamp must be unix seconds (>= 0)");
+  if (!(clock.time_scale > 0 && clock.time_scale <= kMaxTimeScale))
+    throw std::invalid_argument("time_scale must be a number greater than 0 and at most 3600");
+  if (!(clock.duration_minutes > 0 && std::isfinite(clock.duration_minutes)))
+    throw std::invalid_argument("duration_minutes must be a number of minutes > 0");
+  write(true, clock);
+}
+
+void DemoClock::stop() {
+  Reading r = read();
+  write(false, r.clock);
 }
 
 double DemoClock::minute_at(double unix_now) const {
-  if (!settings_.enabled) return 0;
-  return core::demo_minute(settings_.clock, unix_now);
+  Reading r = read();
+  if (!r.enabled) return 0;
+  return core::demo_minute(r.clock, unix_now);
 }
 
 RecommendationEffect DemoClock::effect_at(double unix_now, uint64_t random_bits) const {
   RecommendationEffect effect;
-  if (!settings_.enabled) return effect;  // calm, no delay, never fails
-  effect.minute = minute_at(unix_now);
+  Reading r = read();
+  if (!r.enabled) return effect;  // calm, no delay, never fails
+  effect.minute = core::demo_minute(r.clock, unix_now);
   const PhaseRule& rule = demo_phase_rule(effect.minute);
   effect.phase = rule.phase;
   effect.delay_ms = rule.min_delay_ms +
@@ -134,13 +184,14 @@ RecommendationEffect DemoClock::effect_at(double unix_now, uint64_t random_bits)
 }
 
 boost::json::object DemoClock::to_json() const {
-  const double demo_minute = minute();
+  Reading r = read();
+  const double demo_minute = r.enabled ? core::demo_minute(r.clock, now_()) : 0.0;
   boost::json::object o;
-  o["mode"] = settings_.mode;
-  o["enabled"] = settings_.enabled;
-  o["start_timestamp"] = settings_.clock.start_unix;
-  o["time_scale"] = settings_.clock.time_scale;
-  o["duration_minutes"] = settings_.clock.duration_minutes;
+  o["mode"] = r.enabled ? "blackfriday" : "";
+  o["enabled"] = r.enabled;
+  o["start_timestamp"] = r.clock.start_unix;
+  o["time_scale"] = r.clock.time_scale;
+  o["duration_minutes"] = r.clock.duration_minutes;
   o["minute"] = demo_minute;
   o["phase"] = demo_phase_name(demo_phase_rule(demo_minute).phase);
   return o;

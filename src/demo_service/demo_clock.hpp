@@ -4,8 +4,10 @@
 // goes calm -> warming -> surge -> degraded -> critical -> collapse in the same order every run.
 // DEMO_TIME_SCALE compresses the story (60 = one demo minute per real second); it never changes
 // the table.
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -74,15 +76,27 @@ struct RecommendationEffect {
                         // phase's failure ratio, drawn independently of the delay; false off
 };
 
-// Where the demo is in its story. Immutable after construction: safe to share between threads as
-// long as `now` is.
+// Where the demo is in its story. Thread-safe: readers (every request) take one consistent
+// reading of the settings without a lock (a sequence lock over atomics); start() and stop()
+// (the admin API, the control plane starting a Black Friday job) are rare and serialised among
+// themselves.
 class DemoClock {
  public:
   using NowFn = std::function<double()>;  // unix seconds; empty means the system clock
 
   explicit DemoClock(DemoSettings settings, NowFn now = {});
+  DemoClock(const DemoClock&) = delete;
+  DemoClock& operator=(const DemoClock&) = delete;
 
-  const DemoSettings& settings() const { return settings_; }
+  // A consistent copy of the current settings.
+  DemoSettings settings() const;
+
+  // Turns the Black Friday demo on with this clock (demo minute 0 at clock.start_unix), from
+  // whatever it was: the story starts over. Throws std::invalid_argument for a time scale
+  // outside (0, 3600] or a duration <= 0, naming the field.
+  void start(const core::DemoClockSpec& clock);
+  // Turns the demo off: the endpoint is calm again.
+  void stop();
 
   // (now - start) * time_scale / 60, never below 0 (a start in the future has not begun yet).
   // Always 0 when the demo mode is off: without the demo the endpoint stays calm.
@@ -99,7 +113,19 @@ class DemoClock {
   boost::json::object to_json() const;
 
  private:
-  DemoSettings settings_;
+  struct Reading {
+    bool enabled;
+    core::DemoClockSpec clock;
+  };
+  Reading read() const;
+  void write(bool enabled, const core::DemoClockSpec& clock);
+
+  mutable std::atomic<uint64_t> seq_{0};  // odd while a write is under way
+  std::atomic<bool> enabled_{false};
+  std::atomic<double> start_unix_{0};
+  std::atomic<double> time_scale_{1};
+  std::atomic<double> duration_minutes_{30};
+  std::mutex write_mu_;
   NowFn now_;
 };
 

@@ -1,6 +1,8 @@
 // Health, /metrics, recent traces and the fault administration API (/admin/faults).
 #include <cmath>
 
+#include <boost/json/parse.hpp>
+
 #include "demo_service/service_impl.hpp"
 
 #ifndef TRAFFICSIM_VERSION
@@ -35,6 +37,9 @@ void TargetService::Impl::add_admin_routes() {
   router.add("DELETE", "/admin/faults", bind(&Impl::faults_clear));
   router.add("POST", "/admin/faults/reset", bind(&Impl::faults_clear));
   router.add("DELETE", "/admin/faults/{name}", bind(&Impl::faults_delete));
+  router.add("GET", "/admin/demo", bind(&Impl::demo_get));
+  router.add("POST", "/admin/demo", bind(&Impl::demo_start));
+  router.add("DELETE", "/admin/demo", bind(&Impl::demo_stop));
 }
 
 void TargetService::Impl::health(const ExchangePtr& ex) {
@@ -90,6 +95,58 @@ void TargetService::Impl::faults_clear(const ExchangePtr& ex) {
   size_t n = faults.list().size();
   faults.clear();
   respond(ex, json_response(200, json::object{{"removed", n}}));
+}
+
+void TargetService::Impl::demo_get(const ExchangePtr& ex) {
+  respond(ex, json_response(200, clock.to_json()));
+}
+
+// POST /admin/demo {time_scale?, start_timestamp?, duration_minutes?}: the Black Friday story
+// starts over (minute 0 now, or at start_timestamp). An empty body takes the defaults.
+void TargetService::Impl::demo_start(const ExchangePtr& ex) {
+  core::DemoClockSpec spec{now(), 1, 30};
+  const std::string& body = ex->request->body;
+  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    json::error_code ec;
+    json::value doc = json::parse(body, ec);
+    if (ec)
+      return respond(ex, error_response(ApiError{400, "invalid_json", "",
+                                                 "The request body is not valid JSON (" +
+                                                     ec.message() + ")."}));
+    if (!doc.is_object())
+      return respond(ex, error_response(ApiError{400, "invalid_type", "body",
+                                                 "The request body must be a JSON object."}));
+    for (const auto& [key, value] : doc.as_object()) {
+      double* field = key == "time_scale"         ? &spec.time_scale
+                      : key == "start_timestamp"  ? &spec.start_unix
+                      : key == "duration_minutes" ? &spec.duration_minutes
+                                                  : nullptr;
+      std::string name(key);
+      if (!field)
+        return respond(ex, error_response(ApiError{
+                               400, "invalid_field", name,
+                               "The field \"" + name +
+                                   "\" is not part of the demo clock (time_scale, "
+                                   "start_timestamp, duration_minutes)."}));
+      if (!value.is_number())
+        return respond(ex, error_response(ApiError{400, "invalid_type", name,
+                                                   "The field \"" + name + "\" must be a number."}));
+      *field = value.to_number<double>();
+    }
+  }
+  try {
+    clock.start(spec);
+  } catch (const std::invalid_argument& e) {
+    std::string message = e.what();
+    return respond(ex, error_response(ApiError{400, "invalid_value",
+                                               message.substr(0, message.find(' ')), message}));
+  }
+  respond(ex, json_response(200, clock.to_json()));
+}
+
+void TargetService::Impl::demo_stop(const ExchangePtr& ex) {
+  clock.stop();
+  respond(ex, json_response(200, clock.to_json()));
 }
 
 }  // namespace trafficsim::demo_service

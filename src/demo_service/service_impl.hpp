@@ -167,6 +167,9 @@ struct TargetService::Impl {
   void faults_put(const ExchangePtr& ex);
   void faults_delete(const ExchangePtr& ex);
   void faults_clear(const ExchangePtr& ex);
+  void demo_get(const ExchangePtr& ex);
+  void demo_start(const ExchangePtr& ex);
+  void demo_stop(const ExchangePtr& ex);
 };
 
 }  // namespace trafficsim::demo_service

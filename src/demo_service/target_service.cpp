@@ -113,5 +113,11 @@ const CatalogInfo& TargetService::catalog_info() const {
 telemetry::Registry& TargetService::registry() {
   return impl_->registry;
 }
+void TargetService::start_demo(const core::DemoClockSpec& clock) {
+  impl_->clock.start(clock);
+}
+DemoSettings TargetService::demo_settings() const {
+  return impl_->clock.settings();
+}
 
 }  // namespace trafficsim::demo_service

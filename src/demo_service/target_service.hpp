@@ -77,6 +77,10 @@ class TargetService {
   std::string url() const;
   const CatalogInfo& catalog_info() const;
   telemetry::Registry& registry();
+  // The Black Friday story starts over on this clock (what POST /admin/demo does); throws
+  // std::invalid_argument naming a bad field.
+  void start_demo(const core::DemoClockSpec& clock);
+  DemoSettings demo_settings() const;
 
  private:
   struct Impl;

@@ -42,11 +42,22 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
 
 std::optional<SimpleResponse> simple_get(const Url& url, std::chrono::milliseconds timeout,
                                          std::string* error, size_t max_body) {
+  return simple_request("GET", url, {}, {}, timeout, error, max_body);
+}
+
+std::optional<SimpleResponse> simple_request(std::string_view method, const Url& url,
+                                             const HeaderList& headers, std::string_view body,
+                                             std::chrono::milliseconds timeout, std::string* error,
+                                             size_t max_body) {
   auto fail = [&](std::string why) -> std::optional<SimpleResponse> {
     if (error) *error = std::move(why);
     return std::nullopt;
   };
   if (url.tls()) return fail("https is not supported here");
+  for (const auto& [name, value] : headers)
+    if (name.empty() || name.find_first_of("\r\n:") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos)
+      return fail("header '" + name + "' holds a line break or is not a header name");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string rerr;
   auto addrs = resolve(url.host, url.port, &rerr);
@@ -76,9 +87,15 @@ std::optional<SimpleResponse> simple_get(const Url& url, std::chrono::millisecon
     break;
   }
   if (sock.fd < 0) return fail(last);
-  std::string req = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.host_header() +
+  std::string req = std::string(method) + " " + url.target + " HTTP/1.1\r\nHost: " +
+                    url.host_header() +
                     "\r\nUser-Agent: trafficsim\r\nAccept: application/json\r\n"
-                    "Connection: close\r\n\r\n";
+                    "Connection: close\r\n";
+  for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n";
+  req.append(body);
   size_t off = 0;
   while (off < req.size()) {
     ssize_t n = ::send(sock.fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
@@ -91,7 +108,7 @@ std::optional<SimpleResponse> simple_get(const Url& url, std::chrono::millisecon
     }
   }
   ResponseParser parser;
-  parser.reset(false);
+  parser.reset(method == "HEAD");
   SimpleResponse out;
   bool too_big = false;
   char buf[16384];

@@ -148,4 +148,64 @@ TEST(ServeCli, JobsAimAtTheTargetItWasStartedWith) {
   target.wait(10s);
 }
 
+// A Black Friday started through serve starts a trafficsim target's story (POST /admin/demo
+// with the target's key), so the target degrades on the job's clock.
+TEST(ServeCli, ABlackFridayJobStartsTheTargetsDemoClock) {
+  TempDir dir;
+  uint16_t tport = static_cast<uint16_t>(free_port());
+  BackgroundProcess target({kBinary, "target", "--listen", "127.0.0.1:" + std::to_string(tport),
+                            "--data-dir", dir.path().string(), "--catalog-rows", "500",
+                            "--access-log", "off", "--api-key", "tkey"});
+  ASSERT_TRUE(target.wait_for_stdout("listening", 30s)) << target.current_stderr();
+  BackgroundProcess serve({kBinary, "serve", "--target",
+                           "http://127.0.0.1:" + std::to_string(tport), "--listen",
+                           "127.0.0.1:0", "--target-api-key", "tkey"});
+  ASSERT_TRUE(serve.wait_for_stdout("\n", 10s));
+  uint16_t port = port_of(serve.current_stdout());
+  ASSERT_NE(port, 0) << serve.current_stdout();
+  auto health = [&] { return json::parse(http_call(tport, "GET", "/health").body).at("demo"); };
+  EXPECT_FALSE(health().at("enabled").as_bool());
+  auto start = http_call(port, "POST", "/traffic/start",
+                         R"({"scenario":"blackfriday","timeScale":120,"duration":"2s"})");
+  ASSERT_EQ(start.status, 202) << start.body;
+  auto demo = health();
+  EXPECT_TRUE(demo.at("enabled").as_bool()) << json::serialize(demo);
+  EXPECT_DOUBLE_EQ(demo.at("time_scale").to_number<double>(), 120);
+  serve.send_signal(SIGINT);
+  EXPECT_EQ(serve.wait(15s).exit_code, 0);
+  target.send_signal(SIGINT);
+  target.wait(10s);
+}
+
+// validate dual-mode against a keyed `trafficsim demo --scenario blackfriday`: the traffic stats
+// need the key, which --api-key sends.
+TEST(DemoCli, ValidateDualModeSendsTheApiKey) {
+  TempDir dir;
+  BackgroundProcess p({kBinary, "demo", "--scenario", "blackfriday", "--time-scale", "60",
+                       "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(),
+                       "--catalog-rows", "500", "--no-color", "-q", "--api-key", "k3y"});
+  ASSERT_TRUE(p.wait_for_stdout("\n", 30s)) << p.current_stderr();
+  uint16_t port = port_of(p.current_stdout());
+  ASSERT_NE(port, 0) << p.current_stdout();
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(eventually([&] {
+    return http_call(port, "GET", "/admin/traffic-stats", {}, {{"X-API-Key", "k3y"}}).status == 200;
+  }, 10s));
+  auto stats_row = [](const std::string& out) {
+    json::value doc = json::parse(out);
+    for (const auto& c : doc.at("checks").as_array())
+      if (c.at("name") == "traffic stats") return c.as_object();
+    return json::object{};
+  };
+  auto without = run_process({kBinary, "validate", "dual-mode", "--url", url, "--json"}, 20s);
+  auto row = stats_row(without.out);
+  EXPECT_EQ(row["status"], "fail") << without.out;
+  EXPECT_NE(json::serialize(row).find("--api-key"), std::string::npos) << without.out;
+  auto with = run_process({kBinary, "validate", "dual-mode", "--url", url, "--json", "--api-key",
+                           "k3y"}, 20s);
+  EXPECT_EQ(stats_row(with.out)["status"], "pass") << with.out;
+  p.send_signal(SIGINT);
+  EXPECT_EQ(p.wait(20s).exit_code, 0);
+}
+
 }  // namespace

@@ -287,6 +287,47 @@ TEST(ControlApi, TrafficStatsNeedARunningDualModeJob) {
   EXPECT_EQ(s.get("/admin/traffic-stats").status, 404);
 }
 
+// `trafficsim demo` without a pinned clock: a Black Friday started from the API starts the
+// target's story at its first request, so the demo stream degrades while the baseline does not.
+TEST(ControlApi, ABlackFridayStartedFromTheApiDegradesTheTarget) {
+  DemoStack s({}, {}, {}, /*own_clock=*/true);
+  EXPECT_FALSE(body_of(s.get("/health")).at("demo").at("enabled").as_bool());
+  auto refused = s.post("/traffic/start", R"({"scenario":"normal","timeScale":60})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(body_of(refused).at("field").as_string(), "timeScale") << refused.body;
+  EXPECT_EQ(body_of(s.post("/traffic/start", R"({"scenario":"blackfriday","timeScale":0})"))
+                .at("field").as_string(), "timeScale");
+
+  std::string id = s.start(R"({"scenario":"blackfriday","timeScale":300,"duration":"6s"})");
+  auto demo = body_of(s.get("/health")).at("demo").as_object();
+  EXPECT_TRUE(demo.at("enabled").as_bool());
+  EXPECT_DOUBLE_EQ(demo.at("time_scale").to_number<double>(), 300);
+  double first_start = demo.at("start_timestamp").to_number<double>();
+  ASSERT_TRUE(eventually([&] {
+    return body_of(s.get("/traffic/status/" + id)).at("status") == "completed";
+  }, 30s));
+  auto st = body_of(s.get("/traffic/status/" + id)).at("stats").as_object();
+  double demo_failed = -1, demo_total = 0, base_failed = -1;
+  for (const auto& v : st.at("streams").as_array()) {
+    const auto& o = v.as_object();
+    if (o.at("name") == "demo") {
+      demo_failed = o.at("failedRequests").to_number<double>();
+      demo_total = o.at("totalRequests").to_number<double>();
+    }
+    if (o.at("name") == "baseline") base_failed = o.at("failedRequests").to_number<double>();
+  }
+  ASSERT_GT(demo_total, 50) << json::serialize(st);
+  // Over demo minutes 0-30 the scripted failures alone average well above 20 %.
+  EXPECT_GT(demo_failed / demo_total, 0.2) << json::serialize(st);
+  EXPECT_EQ(base_failed, 0) << json::serialize(st);
+
+  // The next Black Friday starts the story over.
+  std::string again = s.start(R"({"scenario":"blackfriday","timeScale":300,"duration":"1s"})");
+  EXPECT_GT(body_of(s.get("/health")).at("demo").at("start_timestamp").to_number<double>(),
+            first_start);
+  s.post("/traffic/stop/" + again, "");
+}
+
 TEST(ControlApi, TargetPanelReadsTheTargetsMetrics) {
   DemoStack s;
   auto before = body_of(s.get("/traffic/target"));

@@ -26,8 +26,9 @@ namespace json = boost::json;
 using trafficsim::testing::HttpResult;
 
 struct DemoStack {
+  // own_clock: as `trafficsim demo` without DEMO_*: a Black Friday job starts the target's story.
   explicit DemoStack(trafficsim::control::ManagerOptions mo = {}, std::string key = {},
-                     std::vector<std::string> allow = {}) {
+                     std::vector<std::string> allow = {}, bool own_clock = false) {
     trafficsim::demo_service::TargetOptions t;
     t.port = 0;
     t.data_dir = dir.path();
@@ -42,6 +43,13 @@ struct DemoStack {
     };
     service = std::make_unique<trafficsim::demo_service::TargetService>(t);
     mo.target_url = service->url();
+    if (own_clock) {
+      auto* target = service.get();
+      mo.start_demo_clock = [target](const trafficsim::core::DemoClockSpec& c) {
+        target->start_demo(c);
+        return true;
+      };
+    }
     if (mo.threads == 0) mo.threads = 1;
     if (mo.seed == 0) mo.seed = 7;
     manager = std::make_unique<trafficsim::control::JobManager>(mo);

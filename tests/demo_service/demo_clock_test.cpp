@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -277,6 +280,52 @@ TEST(DemoClockTest, ToJsonReportsSettingsMinuteAndPhase) {
   EXPECT_EQ(json.at("duration_minutes").to_number<double>(), 25);
   EXPECT_EQ(json.at("minute").to_number<double>(), 16);
   EXPECT_EQ(json.at("phase").as_string(), "critical");
+}
+
+
+TEST(DemoClockTest, StartBeginsTheStoryOverAndStopCalmsIt) {
+  double now = 5000;
+  DemoSettings off;
+  DemoClock clock(off, [&] { return now; });
+  EXPECT_FALSE(clock.settings().enabled);
+  EXPECT_FALSE(clock.effect_at(now, 1).fail);
+  clock.start(core::DemoClockSpec{5000, 60, 30});
+  EXPECT_TRUE(clock.settings().enabled);
+  EXPECT_EQ(clock.settings().mode, "blackfriday");
+  now = 5021;
+  EXPECT_EQ(clock.rule().phase, DemoPhase::collapse);
+  clock.start(core::DemoClockSpec{5021, 60, 30});
+  EXPECT_EQ(clock.rule().phase, DemoPhase::calm);
+  clock.stop();
+  now = 6000;
+  EXPECT_DOUBLE_EQ(clock.minute(), 0);
+  EXPECT_FALSE(clock.settings().enabled);
+  EXPECT_DOUBLE_EQ(clock.effect_at(now, 1).delay_ms, 0);
+  EXPECT_THROW(clock.start(core::DemoClockSpec{5000, 0, 30}), std::invalid_argument);
+  EXPECT_THROW(clock.start(core::DemoClockSpec{5000, 4000, 30}), std::invalid_argument);
+  EXPECT_THROW(clock.start(core::DemoClockSpec{5000, 1, 0}), std::invalid_argument);
+  EXPECT_FALSE(clock.settings().enabled);  // a refused start changes nothing
+}
+
+// Readers on other threads always see one of the clocks written, never a mix of two.
+TEST(DemoClockTest, ReadersSeeConsistentSettingsWhileItRestarts) {
+  DemoClock clock(black_friday(1000, 1));
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto s = clock.settings();
+      // Every write below pairs start 1000*k with scale k.
+      if (s.clock.start_unix != 1000 * s.clock.time_scale) torn.fetch_add(1);
+    }
+  });
+  for (int k = 1; k <= 20000; ++k) {
+    double scale = k % 50 + 1;
+    clock.start(core::DemoClockSpec{1000.0 * scale, scale, 30});
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
 }
 
 }  // namespace

@@ -538,6 +538,58 @@ TEST(TargetService, AdminRequiresTheApiKeyWhenOneIsConfigured) {
   EXPECT_EQ(http_call(svc->port(), "GET", "/products").status, 200);  // only /admin is guarded
 }
 
+TEST(TargetService, AdminDemoStartsTheBlackFridayStoryOverAndStopsIt) {
+  FakeClock clock;
+  auto svc = start_target([&](TargetOptions& o) {
+    o.now_unix = clock.fn();
+    o.api_key = "s3cret";
+  });
+  auto p = svc->port();
+  std::vector<std::pair<std::string, std::string>> key{{"X-API-Key", "s3cret"}};
+  EXPECT_EQ(http_call(p, "POST", "/admin/demo", R"({"time_scale":60})").status, 401);
+  auto health = body_of(http_call(p, "GET", "/health")).at("demo").as_object();
+  EXPECT_FALSE(health.at("enabled").as_bool());
+
+  auto started = http_call(p, "POST", "/admin/demo", R"({"time_scale":60})", key);
+  ASSERT_EQ(started.status, 200) << started.body;
+  EXPECT_TRUE(body_of(started).at("enabled").as_bool());
+  EXPECT_DOUBLE_EQ(body_of(started).at("start_timestamp").to_number<double>(), clock.t->load());
+  clock.advance(21);  // 21 demo minutes at scale 60
+  health = body_of(http_call(p, "GET", "/health")).at("demo").as_object();
+  EXPECT_EQ(str(health.at("phase")), "collapse");
+  EXPECT_NEAR(health.at("minute").to_number<double>(), 21, 1e-6);
+  auto metrics = http_call(p, "GET", "/metrics").body;
+  EXPECT_EQ(sample(metrics, R"(demo_phase{phase="collapse"})"), 1) << metrics.substr(0, 400);
+
+  // Again: the story starts over from minute 0.
+  ASSERT_EQ(http_call(p, "POST", "/admin/demo", R"({"time_scale":60})", key).status, 200);
+  health = body_of(http_call(p, "GET", "/health")).at("demo").as_object();
+  EXPECT_EQ(str(health.at("phase")), "calm");
+  EXPECT_EQ(str(body_of(http_call(p, "GET", "/admin/demo", {}, key)).at("mode")), "blackfriday");
+
+  auto off = http_call(p, "DELETE", "/admin/demo", {}, key);
+  ASSERT_EQ(off.status, 200);
+  EXPECT_FALSE(body_of(off).at("enabled").as_bool());
+  clock.advance(30);
+  health = body_of(http_call(p, "GET", "/health")).at("demo").as_object();
+  EXPECT_EQ(str(health.at("phase")), "calm");
+
+  for (auto [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"time_scale":0})", "time_scale"},
+           {R"({"time_scale":5000})", "time_scale"},
+           {R"({"time_scale":"fast"})", "time_scale"},
+           {R"({"duration_minutes":-1})", "duration_minutes"},
+           {R"({"start_timestamp":-5})", "start_timestamp"},
+           {R"({"speed":2})", "speed"},
+           {R"([1])", "body"},
+       }) {
+    auto r = http_call(p, "POST", "/admin/demo", body, key);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(str(body_of(r).at("field")), field) << body << " -> " << r.body;
+  }
+  EXPECT_EQ(http_call(p, "POST", "/admin/demo", "{", key).status, 400);
+}
+
 // --- metrics, spans, access log -------------------------------------------------------------
 
 TEST(TargetService, MetricsUseRouteTemplatesAndBoundedTrafficTypes) {
