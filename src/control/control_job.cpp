@@ -81,9 +81,10 @@ void ControlJob::stop() {
 
 void ControlJob::publish(const jobs::TrafficSnapshot& snapshot,
                          const std::optional<PhaseInfo>& phase) {
-  json::object stats = stats_json(snapshot, core::unix_now_s(), phase);
-  std::string data = json::serialize(stats);
   std::lock_guard lock(mu_);
+  json::object stats =
+      stats_json(snapshot, core::unix_now_s(), phase, latest_ ? &*latest_ : nullptr);
+  std::string data = json::serialize(stats);
   if (status_ == JobStatus::starting) status_ = JobStatus::running;
   stats_ = std::move(stats);
   latest_ = snapshot;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <random>
 
 #include <boost/json/parse.hpp>
@@ -323,26 +325,65 @@ json::object JobManager::start(const StartRequest& req) {
 
 namespace {
 
+// Tees a script's phases to the terminal's observer and publishes them on the job, on one time
+// line: `elapsed` counts from the script's start and the counters run on across phases (each
+// phase is a run of its own, whose counters start at 0); `phase.elapsed` is the phase's own.
 class ScriptObserver : public jobs::DemoScriptObserver {
  public:
   ScriptObserver(ControlJob& job, jobs::DemoScriptObserver* next, size_t count)
-      : job_(job), next_(next), count_(count) {}
+      : job_(job), next_(next), count_(count), start_ns_(core::monotonic_now_ns()) {}
   void phase_started(const jobs::PhaseSummary& s, const scenarios::Phase& p,
                      const jobs::TrafficJob& j) override {
+    phase_offset_s_ = static_cast<double>(core::monotonic_now_ns() - start_ns_) / 1e9;
     if (next_) next_->phase_started(s, p, j);
   }
   void snapshot(const jobs::PhaseSummary& s, const jobs::TrafficSnapshot& snap) override {
-    job_.publish(snap, PhaseInfo{s.index, count_, s.title});
+    jobs::TrafficSnapshot continued = snap;
+    continued.engine.elapsed_s += phase_offset_s_;
+    add(continued.engine.total, totals_);
+    for (auto& stream : continued.engine.streams) add(stream, by_stream_[stream.name]);
+    last_ = snap;
+    PhaseInfo info{s.index, count_, s.title};
+    info.elapsed_s = snap.engine.elapsed_s;
+    job_.publish(continued, info);
     if (next_) next_->snapshot(s, snap);
   }
   void phase_ended(const jobs::PhaseSummary& s, const jobs::TrafficResult& r) override {
+    if (last_) {  // the phase's final snapshot holds its cumulative counters
+      accumulate(totals_, last_->engine.total);
+      for (const auto& stream : last_->engine.streams) accumulate(by_stream_[stream.name], stream);
+      last_.reset();
+    }
     if (next_) next_->phase_ended(s, r);
   }
 
  private:
+  struct Counters {
+    uint64_t requests = 0, errors = 0, dropped = 0, completed = 0, expected_failures = 0;
+  };
+  static void add(load::StreamSnapshot& s, const Counters& c) {
+    s.requests += c.requests;
+    s.errors += c.errors;
+    s.dropped += c.dropped;
+    s.completed += c.completed;
+    s.expected_failures += c.expected_failures;
+  }
+  static void accumulate(Counters& c, const load::StreamSnapshot& s) {
+    c.requests += s.requests;
+    c.errors += s.errors;
+    c.dropped += s.dropped;
+    c.completed += s.completed;
+    c.expected_failures += s.expected_failures;
+  }
+
   ControlJob& job_;
   jobs::DemoScriptObserver* next_;
   size_t count_;
+  int64_t start_ns_;
+  double phase_offset_s_ = 0;
+  Counters totals_;
+  std::map<std::string, Counters> by_stream_;
+  std::optional<jobs::TrafficSnapshot> last_;
 };
 
 }  // namespace

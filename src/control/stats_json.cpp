@@ -20,6 +20,24 @@ json::value num_json(double v) {
 json::value ms(double us) { return num_json(std::round(us / 10.0) / 100.0); }  // 2 decimals
 json::value round3(double v) { return num_json(std::round(v * 1000.0) / 1000.0); }
 
+// The stream's interval rates and error ratio over this interval and the one before it.
+load::StreamSnapshot folded(load::StreamSnapshot s, double seconds, const load::StreamSnapshot& p,
+                            double prev_seconds) {
+  double total_s = seconds + prev_seconds;
+  if (total_s <= 0) return s;
+  double done = s.interval_rps * seconds, prev_done = p.interval_rps * prev_seconds;
+  double all = done + prev_done;
+  double errors = s.interval_error_ratio * done + p.interval_error_ratio * prev_done;
+  double expected = s.interval_expected_failure_ratio * done +
+                    p.interval_expected_failure_ratio * prev_done;
+  s.interval_rps = all / total_s;
+  s.interval_sent_rps =
+      (s.interval_sent_rps * seconds + p.interval_sent_rps * prev_seconds) / total_s;
+  s.interval_error_ratio = all > 0 ? errors / all : 0;
+  s.interval_expected_failure_ratio = all > 0 ? expected / all : 0;
+  return s;
+}
+
 json::object stream_json(const load::StreamSnapshot& s) {
   uint64_t failed = s.errors + s.expected_failures;
   uint64_t successful = s.completed > failed ? s.completed - failed : 0;
@@ -92,20 +110,30 @@ json::object totals_json(const json::object& r) {
 std::string percent_text(double ratio) { return fmt::format("{:.1f}%", ratio * 100.0); }
 
 json::object stats_json(const jobs::TrafficSnapshot& snapshot, double t_unix,
-                        const std::optional<PhaseInfo>& phase) {
+                        const std::optional<PhaseInfo>& phase,
+                        const jobs::TrafficSnapshot* previous) {
   const load::Snapshot& e = snapshot.engine;
-  json::object o = stream_json(e.total);
+  const load::Snapshot* p = previous ? &previous->engine : nullptr;
+  bool fold = p && e.interval_s < kShortIntervalS && p->elapsed_s < e.elapsed_s &&
+              p->streams.size() == e.streams.size();
+  auto view = [&](const load::StreamSnapshot& s, const load::StreamSnapshot& ps) {
+    return fold ? folded(s, e.interval_s, ps, p->interval_s) : s;
+  };
+  json::object o = stream_json(fold ? view(e.total, p->total) : e.total);
   o.erase("name");
   o["t"] = round3(t_unix);
   o["elapsed"] = round3(e.elapsed_s);
   o["status"] = e.draining ? "draining" : "running";
   o["saturated"] = e.saturated;
   if (snapshot.demo_minute) o["demoMinute"] = num_json(std::round(*snapshot.demo_minute * 100.0) / 100.0);
-  if (phase)
-    o["phase"] = json::object{{"index", phase->index}, {"count", phase->count},
-                              {"title", phase->title}};
+  if (phase) {
+    json::object po{{"index", phase->index}, {"count", phase->count}, {"title", phase->title}};
+    if (phase->elapsed_s) po["elapsed"] = round3(*phase->elapsed_s);
+    o["phase"] = std::move(po);
+  }
   json::array streams;
-  for (const auto& s : e.streams) streams.emplace_back(stream_json(s));
+  for (size_t i = 0; i < e.streams.size(); ++i)
+    streams.emplace_back(stream_json(fold ? view(e.streams[i], p->streams[i]) : e.streams[i]));
   o["streams"] = std::move(streams);
   return o;
 }

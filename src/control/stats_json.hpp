@@ -14,10 +14,20 @@ namespace trafficsim::control {
 struct PhaseInfo {
   size_t index = 0, count = 0;
   std::string title;
+  std::optional<double> elapsed_s;  // seconds into the phase (its own clock)
 };
 
+// `previous`: the snapshot published before this one, if any. An interval much shorter than the
+// 500 ms cadence (the last one, when issuing ends or a stop lands between ticks) holds a handful
+// of completions, so its rates and error ratio alone would spike: they are taken over it and the
+// interval before it (of the same run: previous->elapsed below this one's) instead. The
+// percentiles stay the interval's own.
 boost::json::object stats_json(const jobs::TrafficSnapshot& snapshot, double t_unix,
-                               const std::optional<PhaseInfo>& phase);
+                               const std::optional<PhaseInfo>& phase,
+                               const jobs::TrafficSnapshot* previous = nullptr);
+
+// Shorter than this, an interval is folded into the one before it.
+inline constexpr double kShortIntervalS = 0.25;
 
 // The final cumulative figures from a job's report (load::build_report's shape): the same
 // fields as stats_json, latencies over the whole run.

@@ -5,6 +5,9 @@
 #include <algorithm>
 
 #include "control_test_support.hpp"
+#include "jobs/demo_script_job.hpp"
+#include "scenarios/builtin.hpp"
+#include "scenarios/demo_script.hpp"
 #include "support/eventually.hpp"
 
 namespace {
@@ -124,6 +127,51 @@ TEST(ControlJobHistory, IsBoundedAndHalvesItsResolution) {
   for (int i = 0; i < 5000; ++i) job.publish(snap, std::nullopt);
   EXPECT_LE(job.history_size(), trafficsim::control::ControlJob::kMaxHistory);
   EXPECT_GE(job.history_size(), trafficsim::control::ControlJob::kMaxHistory / 2);
+}
+
+}  // namespace
+
+namespace {
+
+// A script job's stream is one time line: `elapsed` and the counters run on across phases (each
+// phase is a run of its own); `phase.elapsed` is the phase's own and starts again.
+TEST(ControlStream, AScriptJobsElapsedAndCountersRunOnAcrossPhases) {
+  DemoStack s;
+  auto script = trafficsim::scenarios::load_demo_script(
+      trafficsim::scenarios::resolve_source("demo-video"));
+  auto phases = trafficsim::jobs::load_phases(script);
+  auto job = s.manager->start_script(std::move(script), std::move(phases), 30, nullptr);
+  SseReader r(s.port(), "/traffic/stream/" + job->id());
+  const auto& evs = r.read(1000, 25s);
+  ASSERT_TRUE(r.ended()) << r.raw();
+  ASSERT_GE(evs.size(), 8u);
+  double last_elapsed = -1, last_total = -1;
+  size_t phase_changes = 0;
+  int64_t last_index = -1;
+  for (const auto& ev : evs) {
+    if (ev.name != "stats") continue;
+    auto o = json::parse(ev.data).as_object();
+    double elapsed = o.at("elapsed").to_number<double>();
+    double total = o.at("totalRequests").to_number<double>();
+    EXPECT_GE(elapsed, last_elapsed - 0.01) << ev.data;
+    EXPECT_GE(total, last_total) << ev.data;
+    const auto& phase = o.at("phase").as_object();
+    int64_t index = phase.at("index").to_number<int64_t>();
+    if (index != last_index) {
+      ++phase_changes;
+      if (last_index >= 0) {
+        EXPECT_LT(phase.at("elapsed").to_number<double>(), 0.8) << ev.data;
+        EXPECT_GT(elapsed, 0.8) << ev.data;  // the job's time line did not restart
+      }
+      last_index = index;
+    }
+    last_elapsed = elapsed;
+    last_total = total;
+  }
+  EXPECT_EQ(phase_changes, 5u);
+  EXPECT_GT(last_elapsed, 5.0);  // 180 s / 30 = 6 s of phases
+  auto fin = json::parse(evs.back().data).as_object();
+  EXPECT_EQ(fin.at("stats").at("totalRequests").to_number<double>(), last_total);
 }
 
 }  // namespace

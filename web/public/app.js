@@ -173,8 +173,8 @@ function watch(job) {
   renderJobList();
 }
 
-// Seconds since the job started, from the event's wall-clock `t` and the job's startTime; a
-// script job's `elapsed` restarts with every phase, and the charts need one time line.
+// Seconds since the job started, from the event's wall-clock `t` and the job's startTime (the
+// same time line as `elapsed`, which for a script job counts from the script's start).
 function jobElapsed(job, stats) {
   if (stats.t != null && job.startTime) return Math.max(0, stats.t - job.startTime / 1000);
   return stats.elapsed;
