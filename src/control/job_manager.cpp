@@ -185,15 +185,17 @@ JobManager::~JobManager() {
 
 void JobManager::housekeeping() {
   std::unique_lock lock(mu_);
-  auto next_beat = std::chrono::steady_clock::now() + kHeartbeat;
+  const auto beat = std::max(options_.heartbeat, std::chrono::milliseconds(10));
+  const auto tick = std::min<std::chrono::milliseconds>(beat, std::chrono::seconds(1));
+  auto next_beat = std::chrono::steady_clock::now() + beat;
   while (!closing_) {
-    cv_.wait_for(lock, std::chrono::seconds(1));
+    cv_.wait_for(lock, tick);
     if (closing_) break;
     auto jobs = jobs_;
     lock.unlock();
     if (std::chrono::steady_clock::now() >= next_beat) {
       for (const auto& j : jobs) j->heartbeat();
-      next_beat = std::chrono::steady_clock::now() + kHeartbeat;
+      next_beat = std::chrono::steady_clock::now() + beat;
     }
     sweep();
     lock.lock();

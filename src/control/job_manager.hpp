@@ -55,6 +55,9 @@ struct ManagerOptions {
   std::optional<scenarios::DemoClockSpec> clock;   // the demo clock shared with the target
   int threads = 0;
   uint64_t seed = 0;  // 0: a fresh seed per job
+  // Every open stream of a running job gets a ": heartbeat" comment this often (proxies and
+  // browsers keep the connection; a client that went is noticed even between events).
+  std::chrono::milliseconds heartbeat{10'000};
   // When set (`trafficsim demo` without a pinned DEMO_* clock): a job on the demo clock started
   // while none runs starts the target's Black Friday story over — minute 0 now, at the job's
   // time scale — so a Black Friday started from the dashboard degrades the target from its
@@ -67,7 +70,6 @@ struct ManagerOptions {
 class JobManager {
  public:
   static constexpr double kDefaultDurationS = 120;
-  static constexpr std::chrono::seconds kHeartbeat{10};
 
   explicit JobManager(ManagerOptions options);
   ~JobManager();  // stops every job and joins

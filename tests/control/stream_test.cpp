@@ -175,3 +175,31 @@ TEST(ControlStream, AScriptJobsElapsedAndCountersRunOnAcrossPhases) {
 }
 
 }  // namespace
+
+namespace {
+
+// A running job's open streams get ": heartbeat" comments at the manager's interval (10 s by
+// default; 200 ms here), between the events.
+TEST(ControlStream, OpenStreamsGetHeartbeatComments) {
+  trafficsim::control::ManagerOptions mo;
+  mo.heartbeat = 200ms;
+  DemoStack s(mo);
+  std::string id = s.start(R"({"scenario":"normal","maxRps":5,"duration":"1m"})");
+  SseReader r(s.port(), "/traffic/stream/" + id);
+  ASSERT_TRUE(eventually([&] {
+    r.read(r.events().size() + 1, 300ms);
+    return r.raw().find(": heartbeat\n") != std::string::npos;
+  }, 5s)) << r.raw();
+  s.post("/traffic/stop/" + id, "");
+
+  // At the default interval none comes within the first seconds.
+  DemoStack quiet;
+  std::string id2 = quiet.start(R"({"scenario":"normal","maxRps":5,"duration":"1m"})");
+  SseReader q(quiet.port(), "/traffic/stream/" + id2);
+  q.read(4, 3s);
+  EXPECT_GE(q.events().size(), 3u);
+  EXPECT_EQ(q.raw().find(": heartbeat"), std::string::npos);
+  quiet.post("/traffic/stop/" + id2, "");
+}
+
+}  // namespace
