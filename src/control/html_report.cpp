@@ -557,12 +557,11 @@ std::string uplot_js() {
   return "/* uPlot 1.6.32, MIT licence, Leon Sorokin */" + std::string(js);
 }
 
-// The report as the text of a <script type="application/json">: '<', '>' and '&' as \u escapes
-// (no "</script>" or "<!--" in the data can end or bend the element) and '/' as "\/" (no URL
-// text). Both are valid only inside JSON strings — the only place these characters can occur in
+// JSON text for a <script type="application/json">: '<', '>' and '&' as \u escapes (no
+// "</script>" or "<!--" in the data can end or bend the element) and '/' as "\/" (no URL text).
+// Both are valid only inside JSON strings — the only place these characters can occur in
 // serialized JSON — and JSON.parse reads them back unchanged.
-std::string embedded_json(const json::value& report) {
-  std::string text = json::serialize(report);
+std::string escape_for_script(const std::string& text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16);
   for (char c : text) {
@@ -576,6 +575,100 @@ std::string embedded_json(const json::value& report) {
   }
   return out;
 }
+
+// ---- the charts' data: columnar, rounded, bounded ----------------------------------------------
+
+// The page embeds the report with every `timeseries` (an array of {t_s, rps, error_ratio, p50_us,
+// p95_us, p99_us} objects, up to 1 200 per series) as columns of rounded numbers — t_s to the
+// millisecond, rps to 0.01, error_ratio to 1e-5, latencies in whole µs — about a third of the
+// bytes, so a report of many streams or phases stays far under 1 MiB. When the whole is still over
+// kDataBudget, every series is halved (adjacent points merged: mean rate and ratio, max of the
+// percentiles, as the engine halves) until it fits; `page_downsampled` then says how often.
+constexpr size_t kDataBudget = 640 * 1024;
+
+double rounded(double v, double unit) { return std::round(v / unit) * unit; }
+
+json::value rounded_number(const json::value& v, double unit) {
+  if (!v.is_number()) return nullptr;
+  double r = rounded(v.to_number<double>(), unit);
+  if (unit >= 1 && std::abs(r) < 9e15) return json::value(static_cast<int64_t>(r));
+  return json::value(r);
+}
+
+const char* const kSeriesFields[] = {"t_s", "rps", "error_ratio", "p50_us", "p95_us", "p99_us"};
+double unit_of(std::string_view field) {
+  if (field == "t_s") return 0.001;
+  if (field == "rps") return 0.01;
+  if (field == "error_ratio") return 0.00001;
+  return 1;
+}
+
+// Halves a series of point objects: pairs merged (the newer pair's time, mean rate and ratio,
+// max percentiles); an odd last point kept.
+json::array halved(const json::array& points) {
+  json::array out;
+  for (size_t i = 0; i + 1 < points.size(); i += 2) {
+    if (!points[i].is_object() || !points[i + 1].is_object()) continue;
+    const auto& a = points[i].as_object();
+    const auto& b = points[i + 1].as_object();
+    auto n = [](const json::object& o, const char* k) {
+      auto it = o.find(k);
+      return it != o.end() && it->value().is_number() ? it->value().to_number<double>() : 0.0;
+    };
+    json::object m = b;
+    m["rps"] = (n(a, "rps") + n(b, "rps")) / 2;
+    m["error_ratio"] = (n(a, "error_ratio") + n(b, "error_ratio")) / 2;
+    for (const char* k : {"p50_us", "p95_us", "p99_us"}) m[k] = std::max(n(a, k), n(b, k));
+    out.push_back(std::move(m));
+  }
+  if (points.size() % 2) out.push_back(points.back());
+  return out;
+}
+
+json::object columns_of(const json::array& points) {
+  json::object cols;
+  for (const char* f : kSeriesFields) {
+    json::array col;
+    col.reserve(points.size());
+    for (const auto& p : points) {
+      const json::value* v = p.is_object() ? p.as_object().if_contains(f) : nullptr;
+      col.push_back(v ? rounded_number(*v, unit_of(f)) : json::value(nullptr));
+    }
+    cols[f] = std::move(col);
+  }
+  return cols;
+}
+
+// Every "timeseries" array under v, halved `halvings` times and then made columnar.
+void compact_series(json::value& v, int halvings) {
+  if (v.is_array()) {
+    for (auto& x : v.as_array()) compact_series(x, halvings);
+    return;
+  }
+  if (!v.is_object()) return;
+  for (auto& kv : v.as_object()) {
+    if (kv.key() == "timeseries" && kv.value().is_array()) {
+      json::array points = kv.value().as_array();
+      for (int i = 0; i < halvings && points.size() > 2; ++i) points = halved(points);
+      kv.value() = columns_of(points);
+    } else {
+      compact_series(kv.value(), halvings);
+    }
+  }
+}
+
+std::string page_data(const json::value& report) {
+  std::string text;
+  for (int halvings = 0; halvings < 12; ++halvings) {
+    json::value copy = report;
+    compact_series(copy, halvings);
+    if (halvings > 0 && copy.is_object()) copy.as_object()["page_downsampled"] = halvings;
+    text = json::serialize(copy);
+    if (text.size() <= kDataBudget) break;
+  }
+  return escape_for_script(text);
+}
+
 
 // Fills {{name}} placeholders of the template in one pass (values are never rescanned).
 std::string fill(std::string_view tpl, const std::map<std::string, std::string, std::less<>>& values) {
@@ -636,7 +729,7 @@ std::string render_html_report(const json::value& report) {
       {"header", header},
       {"body", body},
       {"version", esc(TRAFFICSIM_VERSION)},
-      {"data", embedded_json(report)},
+      {"data", page_data(report)},
       {"uplot_css", std::string(required_asset("vendor/uplot.css"))},
       {"report_css", std::string(required_asset("report/report.css"))},
       {"uplot_js", uplot_js()},

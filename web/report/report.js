@@ -16,12 +16,26 @@
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   }
 
+  // A time series as points: the page embeds it as columns ({t_s: [...], rps: [...], ...}, see
+  // control/html_report.cpp); a report's own array of point objects is read as it is.
+  function pointsOf(ts) {
+    if (Array.isArray(ts)) return ts;
+    if (!ts || !Array.isArray(ts.t_s)) return [];
+    return ts.t_s.map((t, i) => {
+      const p = { t_s: t };
+      for (const k of Object.keys(ts)) if (Array.isArray(ts[k])) p[k] = ts[k][i];
+      return p;
+    });
+  }
+
   // The series to draw: each stream's own time series, or the run's total when no stream has one.
   function seriesOf(run) {
-    const streams = (run.streams || []).filter((s) => Array.isArray(s.timeseries) && s.timeseries.length);
-    if (streams.length) return streams.map((s, i) => ({ name: s.name || `stream ${i + 1}`, points: s.timeseries }));
-    if (Array.isArray(run.timeseries) && run.timeseries.length) return [{ name: 'all', points: run.timeseries }];
-    return [];
+    const streams = (run.streams || [])
+      .map((s, i) => ({ name: s.name || `stream ${i + 1}`, points: pointsOf(s.timeseries) }))
+      .filter((s) => s.points.length);
+    if (streams.length) return streams;
+    const total = pointsOf(run.timeseries);
+    return total.length ? [{ name: 'all', points: total }] : [];
   }
 
   // uPlot wants one x array: the union of the series' times (ms precision), gaps as null.
