@@ -2,27 +2,12 @@
 // its own form (not window.prompt), sends it as X-API-Key with Content-Type: application/json,
 // keeps it for the tab, and Stop then works without asking again. A Max RPS above the hard cap is
 // started clamped and the card says so.
-import { rmSync } from 'node:fs';
-import {
-  assert, eventually, freePort, launchBrowser, runTest, screenshotPath, startTrafficsim, tempDir,
-} from './support.mjs';
+import { assert, eventually, runTest, screenshotPath, startDemoPage } from './support.mjs';
 
 const KEY = 'projector-key-1';
 
 runTest('dashboard_apikey', async (defer) => {
-  const dataDir = tempDir();
-  defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const ts = await startTrafficsim([
-    'demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--catalog-rows', '2000', '--api-key', KEY,
-  ]);
-  defer(() => ts.stop());
-
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const page = await browser.context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { ts, page, pageErrors } = await startDemoPage(defer, ['--api-key', KEY]);
   page.on('dialog', (d) => {
     pageErrors.push(`a native ${d.type()} dialog opened`);
     d.dismiss();

@@ -1,26 +1,10 @@
 // A compressed Black Friday (dual mode, time scale 60: one demo minute a second): the page shows
 // baseline and demo side by side; by demo minute 22 the demo panel is red while the baseline
 // panel has stayed green the whole time.
-import { rmSync } from 'node:fs';
-import {
-  assert, eventually, freePort, launchBrowser, runTest, screenshotPath, startTrafficsim, tempDir,
-} from './support.mjs';
+import { assert, eventually, runTest, screenshotPath, startDemoPage } from './support.mjs';
 
 runTest('dashboard_blackfriday', async (defer) => {
-  const dataDir = tempDir();
-  defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const ts = await startTrafficsim([
-    'demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--catalog-rows', '2000',
-    '--scenario', 'blackfriday', '--time-scale', '60',
-  ]);
-  defer(() => ts.stop());
-
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const page = await browser.context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { ts, page, pageErrors } = await startDemoPage(defer, ['--scenario', 'blackfriday', '--time-scale', '60']);
   await page.goto(`${ts.url}/`);
   await page.waitForSelector('body[data-ready="true"]');
 

@@ -2,25 +2,12 @@
 // starts and its statistics grow; a reload mid-job redraws the chart history from the stream and
 // keeps Stop working; Stop ends the job as cancelled with stable final figures; the job list
 // offers its report.
-import { rmSync } from 'node:fs';
-import {
-  assert, eventually, freePort, launchBrowser, runTest, screenshotPath, startTrafficsim, tempDir,
-} from './support.mjs';
+import { assert, eventually, runTest, screenshotPath, startDemoPage } from './support.mjs';
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 runTest('dashboard_card', async (defer) => {
-  const dataDir = tempDir();
-  defer(() => rmSync(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  const ts = await startTrafficsim(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--catalog-rows', '2000']);
-  defer(() => ts.stop());
-
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const page = await browser.context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { ts, page, pageErrors } = await startDemoPage(defer);
 
   // Hold the control requests a moment so their loading states can be seen.
   await page.route('**/traffic/start', async (route) => {

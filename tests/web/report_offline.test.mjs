@@ -2,26 +2,13 @@
 // with `trafficsim report html`, opened from disk in Chromium with the network off and every
 // non-file request aborted. The charts must draw (uPlot canvases with a size and with pixels on
 // them), the tables must be there, and no request may leave the page.
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { assert, bin, eventually, launchBrowser, runTest, screenshotPath, tempDir } from './support.mjs';
-
-const run = promisify(execFile);
-
-// Runs the binary; resolves with {code, stdout, stderr} whatever the exit code.
-async function trafficsim(args) {
-  try {
-    const { stdout, stderr } = await run(bin, args, { timeout: 90000, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import {
+  assert, eventually, openOffline, paintedPixels, runTest, runTrafficsim as trafficsim, screenshotPath, tempDir,
+} from './support.mjs';
 
 await runTest('report_offline', async (defer) => {
-  assert(bin, 'TRAFFICSIM_BIN is not set');
   const dir = tempDir('trafficsim-report-');
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const json = path.join(dir, 'run.json');
@@ -36,35 +23,13 @@ await runTest('report_offline', async (defer) => {
   const text = readFileSync(html, 'utf8');
   assert(!/https?:\/\//.test(text), 'the file holds an http(s) URL');
 
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const { context } = browser;
-  await context.setOffline(true);
-  const leaving = [];
-  context.on('request', (req) => {
-    if (!req.url().startsWith('file:')) leaving.push(req.url());
-  });
-  await context.route('**/*', (route) =>
-    route.request().url().startsWith('file:') ? route.continue() : route.abort());
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-
+  const { page, leaving, problems } = await openOffline(defer);
   await page.goto(`file://${html}`);
   await eventually('the three charts (rate, latency, errors)', () =>
     page.evaluate(() => document.body.dataset.charts === '3'), 10000);
 
   // Each chart: a canvas with a size and something drawn on it.
-  const canvases = await page.$$eval('.charts canvas', (list) => list.map((c) => {
-    const ctx = c.getContext('2d');
-    const { data } = ctx.getImageData(0, 0, c.width, c.height);
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
-    return { width: c.width, height: c.height, painted };
-  }));
+  const canvases = await paintedPixels(page, '.charts canvas');
   assert(canvases.length === 3, `expected 3 chart canvases, found ${canvases.length}`);
   for (const c of canvases) {
     assert(c.width > 0 && c.height > 0, `a canvas has no size: ${JSON.stringify(c)}`);

@@ -1,24 +1,12 @@
 // The HTML report of a demo script (`trafficsim demo --script demo-video --json`, a
 // {"phases": [...]} report) opens offline with one section and three drawn charts per phase.
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { assert, bin, eventually, launchBrowser, runTest, screenshotPath, tempDir } from './support.mjs';
-
-const run = promisify(execFile);
-
-async function trafficsim(args) {
-  try {
-    const { stdout, stderr } = await run(bin, args, { timeout: 90000, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import {
+  assert, eventually, openOffline, paintedPixels, runTest, runTrafficsim as trafficsim, screenshotPath, tempDir,
+} from './support.mjs';
 
 await runTest('report_phases', async (defer) => {
-  assert(bin, 'TRAFFICSIM_BIN is not set');
   const dir = tempDir('trafficsim-report-phases-');
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const json = path.join(dir, 'script.json');
@@ -35,30 +23,13 @@ await runTest('report_phases', async (defer) => {
   assert(h.code === 0, `report html exited ${h.code}:\n${h.stdout}\n${h.stderr}`);
   assert(!/https?:\/\//.test(readFileSync(html, 'utf8')), 'the file holds an http(s) URL');
 
-  const browser = await launchBrowser();
-  defer(() => browser.close());
-  const { context } = browser;
-  await context.setOffline(true);
-  const leaving = [];
-  context.on('request', (req) => {
-    if (!req.url().startsWith('file:')) leaving.push(req.url());
-  });
-  await context.route('**/*', (route) =>
-    route.request().url().startsWith('file:') ? route.continue() : route.abort());
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const { page, leaving, problems } = await openOffline(defer);
   await page.goto(`file://${html}`);
   await eventually('three charts per phase', () =>
     page.evaluate(() => document.body.dataset.charts === '15'), 10000);
   const sections = await page.$$eval('section.run', (list) => list.length);
   assert(sections === 5, `expected 5 phase sections, found ${sections}`);
-  const blank = await page.$$eval('.charts canvas', (list) => list.filter((c) => {
-    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
-    return painted < 500;
-  }).length);
+  const blank = (await paintedPixels(page, '.charts canvas')).filter((c) => c.painted < 500).length;
   assert(blank === 0, `${blank} chart canvases are (nearly) blank`);
   const body = await page.textContent('body');
   for (const expected of ['Phase 1: Step 1', 'Phase 5: Step 5', 'time scale 30']) {

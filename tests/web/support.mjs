@@ -2,12 +2,13 @@
 // download), a trafficsim process on a free loopback port, conditions with deadlines, and the
 // screenshot directory (TS_ARTIFACTS, under the build tree). Run by ctest (tests/web/CMakeLists.txt)
 // on the release build only: node tests/web/<name>.test.mjs with TRAFFICSIM_BIN set.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -108,6 +109,69 @@ export async function launchBrowser() {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+// Runs `trafficsim <args>` to its end; resolves with {code, stdout, stderr} whatever the exit code.
+export async function runTrafficsim(args, timeoutMs = 90000) {
+  assert(bin, 'TRAFFICSIM_BIN is not set');
+  try {
+    const { stdout, stderr } = await promisify(execFile)(bin, args, { timeout: timeoutMs, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// `trafficsim demo` on a free port with a small catalog in a temporary data directory (plus
+// `args`), and a browser page with its errors collected; every part is cleaned up by `defer`.
+// Returns {ts, page, pageErrors, browser}.
+export async function startDemoPage(defer, args = []) {
+  const dataDir = tempDir();
+  defer(() => rmSync(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const ts = await startTrafficsim([
+    'demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--catalog-rows', '2000', ...args,
+  ]);
+  defer(() => ts.stop());
+  const browser = await launchBrowser();
+  defer(() => browser.close());
+  const page = await browser.context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { ts, page, pageErrors, browser };
+}
+
+// A page of a browser with the network off and every request but file: aborted, for opening a
+// report from disk. Returns {page, leaving (URLs that tried to leave), problems (page errors,
+// console errors and warnings)}.
+export async function openOffline(defer) {
+  const browser = await launchBrowser();
+  defer(() => browser.close());
+  const { context } = browser;
+  await context.setOffline(true);
+  const leaving = [];
+  context.on('request', (req) => {
+    if (!req.url().startsWith('file:')) leaving.push(req.url());
+  });
+  await context.route('**/*', (route) =>
+    route.request().url().startsWith('file:') ? route.continue() : route.abort());
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  return { page, leaving, problems };
+}
+
+// How much of a canvas is painted: the count of pixels that are not fully transparent.
+export function paintedPixels(page, selector) {
+  return page.$$eval(selector, (list) => list.map((c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
+    return { width: c.width, height: c.height, painted };
+  }));
 }
 
 export function screenshotPath(name) {
