@@ -47,16 +47,35 @@ def subscriber(url, stop):
             pass
     s.close()
 
+def poller(url, stop, every_s):
+    """Locust's web UI model: GET the job's figures every `every_s` seconds on a kept-alive
+    connection (Locust polls /stats/requests every 2 s)."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    s = socket.create_connection((host, int(port)))
+    s.settimeout(2)
+    while not stop.is_set():
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        try:
+            s.recv(65536)
+        except socket.timeout:
+            pass
+        stop.wait(every_s)
+    s.close()
+
 def job(url, body):
     return json.loads(call(url + "/traffic/start", "POST", body))["jobId"]
 
 def sse_cpu(binary, tmp):
     p, url = start(binary, ["demo", "--listen", "127.0.0.1:0", "--data-dir", tmp, "--catalog-rows", "500", "-q"])
     try:
-        def measure(n):
+        def measure(n, poll=False):
             jid = job(url, '{"scenario":"normal","maxRps":20,"duration":"30s"}')
             stop = threading.Event()
-            ts = [threading.Thread(target=subscriber, args=(f"{url}/traffic/stream/{jid}", stop), daemon=True) for _ in range(n)]
+            if poll:
+                ts = [threading.Thread(target=poller, args=(f"{url}/traffic/status/{jid}", stop, 2.0), daemon=True) for _ in range(n)]
+            else:
+                ts = [threading.Thread(target=subscriber, args=(f"{url}/traffic/stream/{jid}", stop), daemon=True) for _ in range(n)]
             for t in ts: t.start()
             time.sleep(2)
             c0, t0 = cpu_s(p.pid), time.monotonic()
@@ -68,7 +87,8 @@ def sse_cpu(binary, tmp):
             return (c1 - c0) / (t1 - t0) * 100
         base = measure(0)
         with_subs = measure(100)
-        return base, with_subs
+        with_polls = measure(100, poll=True)
+        return base, with_subs, with_polls
     finally:
         p.terminate(); p.wait()
 
@@ -169,8 +189,11 @@ def main():
     print(f"page: {size/1024:.1f} KiB ({len(assets)} assets: {', '.join(assets)})")
     lat = start_latency(a.binary, a.repeats)
     print(f"POST /traffic/start -> first request: median {statistics.median(lat):.1f} ms (runs: {', '.join(f'{x:.1f}' for x in lat)})")
-    base, subs = sse_cpu(a.binary, tmp)
+    base, subs, polls = sse_cpu(a.binary, tmp)
     print(f"CPU, job at 20 req/s: {base:.2f} % of a core without subscribers, {subs:.2f} % with 100; 100 subscribers cost {subs-base:.2f} %")
+    print(f"peer model (Locust's UI: poll the figures every 2 s): 100 pollers cost {polls-base:.2f} % for a quarter of the updates; "
+          f"per update delivered, SSE costs {((subs-base)/4)/max(1e-9, polls-base):.2f}x polling" if polls > base else
+          f"peer model (Locust's UI: poll every 2 s): 100 pollers cost {polls-base:.2f} % (at the noise floor)")
     e = engine_with_dashboard(a.binary, tmp, a.rounds)
     med = {}
     for k, runs in e.items():
