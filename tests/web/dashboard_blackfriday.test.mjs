@@ -1,12 +1,19 @@
-// A compressed Black Friday (dual mode, time scale 60: one demo minute a second): the page shows
-// baseline and demo side by side; by demo minute 22 the demo panel is red while the baseline
-// panel has stayed green the whole time.
+// A compressed Black Friday (dual mode, time scale 60: one demo minute a second) started from the
+// card: the server starts the target's story with the job, the page shows baseline and demo side
+// by side, and by demo minute 22 the demo panel is red while the baseline panel has stayed green
+// the whole time. (`demo --scenario blackfriday` takes the same path: tests/cli/demo_cli_test.)
 import { assert, eventually, runTest, screenshotPath, startDemoPage } from './support.mjs';
 
 runTest('dashboard_blackfriday', async (defer) => {
-  const { ts, page, pageErrors } = await startDemoPage(defer, ['--scenario', 'blackfriday', '--time-scale', '60']);
+  const { ts, page, pageErrors } = await startDemoPage(defer);
   await page.goto(`${ts.url}/`);
   await page.waitForSelector('body[data-ready="true"]');
+  await page.getByLabel('Black Friday (baseline + demo)', { exact: true }).check();
+  await page.selectOption('#time-scale', '60');
+  assert(await page.locator('#duration').isDisabled(), 'Duration stays enabled for the dual-mode story');
+  assert(await page.locator('#max-rps').isDisabled(), 'Max RPS stays enabled for the dual-mode story');
+  await page.getByLabel('I understand this generates load', { exact: true }).check();
+  await page.locator('#start').click();
 
   const baseline = page.locator('#dual .stream-panel[data-stream="baseline"]');
   const demo = page.locator('#dual .stream-panel[data-stream="demo"]');

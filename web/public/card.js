@@ -82,6 +82,37 @@ export class TrafficCard {
       }
       list.append(row);
     });
+    // Beyond the seed's five: the dual-mode story (Black Friday), with its demo clock's speed.
+    // It runs the story's length (30 demo minutes / time scale) at its own rates, so Duration,
+    // Max RPS and Endpoints do not apply to it.
+    scenarios.filter((s) => s.dualMode).forEach((s) => {
+      const row = document.createElement('div');
+      row.className = 'scenario dual-mode';
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'scenario';
+      input.id = `scenario-${s.name}`;
+      input.value = s.name;
+      input.dataset.dualMode = 'true';
+      const label = document.createElement('label');
+      label.htmlFor = input.id;
+      label.textContent = s.title;
+      const scale = document.createElement('select');
+      scale.id = 'time-scale';
+      scale.setAttribute('aria-label', 'Time scale (demo minutes per minute)');
+      for (const x of [1, 10, 30, 60]) {
+        scale.append(option(x, x === 1 ? 'real time (30 min)' : `${x}× (${Math.round(1800 / x)} s)`, x === 10));
+      }
+      row.append(input, label, scale);
+      if (s.description) {
+        const hint = document.createElement('span');
+        hint.className = 'hint';
+        hint.textContent = s.description;
+        row.append(hint);
+      }
+      list.append(row);
+    });
+    list.addEventListener('change', () => this.refreshButtons());
 
     const duration = $('duration');
     duration.replaceChildren(...durations.map((d) => option(d, durationLabel(d), d === defaults.duration)));
@@ -98,8 +129,13 @@ export class TrafficCard {
     ep.replaceChildren(...endpoints.map((e) => option(e, e === 'all' ? 'All' : e[0].toUpperCase() + e.slice(1), e === defaultEndpoints)));
   }
 
+  dualModeChosen() {
+    return this.form.querySelector('input[name="scenario"]:checked')?.dataset.dualMode === 'true';
+  }
+
   config() {
     const scenario = this.form.querySelector('input[name="scenario"]:checked')?.value;
+    if (this.dualModeChosen()) return { scenario, timeScale: Number($('time-scale').value) };
     const endpoint = $('endpoints').value || 'all';
     return {
       scenario,
@@ -142,7 +178,10 @@ export class TrafficCard {
     this.stopButton.disabled = !this.active || !!this.busy;
     this.stopButton.textContent = this.busy === 'stop' ? 'Stopping…' : 'Stop';
     this.stopButton.setAttribute('aria-busy', String(this.busy === 'stop'));
-    for (const el of this.form.querySelectorAll('fieldset input, select')) el.disabled = this.active || this.busy === 'start';
+    const locked = this.active || this.busy === 'start';
+    for (const el of this.form.querySelectorAll('fieldset input, select')) el.disabled = locked;
+    // The dual-mode story has its own length and rates.
+    if (this.dualModeChosen()) for (const id of ['duration', 'max-rps', 'endpoints']) $(id).disabled = true;
   }
 
   // kind: 'info' | 'warn' | 'error'; an empty text hides the message.
