@@ -19,6 +19,9 @@ struct ControlFlags {
   int max_jobs = 4;
   int threads = 0;
   bool no_color = false, quiet = false;
+  std::string monitors_file;   // --monitors FILE: instead of the built-ins
+  std::string monitor_source;  // --monitor-source URL: a /metrics to scrape instead
+  bool no_monitors = false, fail_on_alert = false;
 };
 
 struct DemoOptions {

@@ -129,7 +129,7 @@ ControlApi::ControlApi(JobManager& manager, RequestGuard guard,
 bool ControlApi::is_control_path(std::string_view path) {
   return path == "/" || path == "/index.html" || path == "/favicon.ico" ||
          path.starts_with("/assets/") || path == "/traffic" || path.starts_with("/traffic/") ||
-         path == "/admin/traffic-stats";
+         path == "/admin/traffic-stats" || path == "/api/v1/monitors";
 }
 
 bool ControlApi::handle(const std::shared_ptr<const ServerRequest>& request,
@@ -185,6 +185,12 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
       return reply.send(not_found("no dual-mode job is running: start one with "
                                   "POST /traffic/start {\"scenario\": \"blackfriday\"}"));
     return reply.send(json_response(200, *stats));
+  }
+  if (path == "/api/v1/monitors") {
+    if (!get) return reply.send(method_not_allowed(req, "GET"));
+    if (auto e = guard_.check_key(req)) return reply.send(error_response(*e));
+    if (!monitors_) return reply.send(not_found("monitors are off on this server"));
+    return reply.send(json_response(200, monitors_()));
   }
   if (path == "/traffic/start") {
     if (!post) return reply.send(method_not_allowed(req, "POST"));

@@ -30,12 +30,16 @@ class ControlApi {
   bool handle(const std::shared_ptr<const http::ServerRequest>& request, const http::Reply& reply,
               bool claim_all = false);
   static bool is_control_path(std::string_view path);
+  // GET /api/v1/monitors answers what `fn` returns (the monitors' states, values, events); set
+  // before the API serves. Without it the route answers 404 (monitors are off).
+  void set_monitors(std::function<boost::json::object()> fn) { monitors_ = std::move(fn); }
 
  private:
   void route(const http::ServerRequest& request, const http::Reply& reply);
   JobManager& manager_;
   RequestGuard guard_;
   std::function<std::string()> exposition_;
+  std::function<boost::json::object()> monitors_;
 };
 
 }  // namespace trafficsim::control

@@ -280,6 +280,13 @@ std::vector<MonitorSpec> load_monitors(const std::string& text, const std::strin
   }
 }
 
+std::vector<MonitorSpec> load_monitors_file(const std::string& path) {
+  std::string text;
+  if (std::string why = scenarios::read_text(path, &text); !why.empty())
+    throw MonitorFileError(fmt::format("{}: {}", path, why));
+  return load_monitors(text, path);
+}
+
 std::string_view builtin_monitors_text() {
   for (const auto& [name, text] : embedded_monitor_files())
     if (name == "default.yaml") return text;

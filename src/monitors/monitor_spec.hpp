@@ -96,6 +96,9 @@ class MonitorFileError : public std::runtime_error {
 // Throws MonitorFileError "FILE:LINE: FIELD: what" naming the first fault.
 std::vector<MonitorSpec> load_monitors(const std::string& text, const std::string& file_name);
 
+// Reads and parses a monitors file; MonitorFileError names the path when it cannot be read.
+std::vector<MonitorSpec> load_monitors_file(const std::string& path);
+
 // The built-in monitors (monitors/default.yaml, embedded).
 const std::vector<MonitorSpec>& builtin_monitors();
 // The built-in file's text (for `--show` and the docs).

@@ -81,9 +81,23 @@ TEST(DemoCli, TheMainJobPlaysEveryPhaseServesThePageAndExits) {
   auto list = json::parse(jobs.body).at("jobs").as_array();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].at("kind").as_string(), "script");
+  // The monitors run with the demo, on the time-scaled windows (1 min / 12 = 5 s).
+  auto mon = http_call(port, "GET", "/api/v1/monitors");
+  ASSERT_EQ(mon.status, 200) << mon.body;
+  auto mj = json::parse(mon.body).as_object();
+  EXPECT_DOUBLE_EQ(mj.at("timeScale").to_number<double>(), 12);
+  EXPECT_EQ(mj.at("monitors").as_array().size(), 6u);
+  EXPECT_DOUBLE_EQ(mj.at("monitors").at(0).at("windowSeconds").to_number<double>(), 5);
   auto r = p.wait(60s);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (const char* phase : {"[1/5]", "[5/5]"}) EXPECT_NE(r.out.find(phase), std::string::npos);
+  // What the narration promises: the latency monitor fires in step 2, the cost one in step 4.
+  size_t step2 = r.out.find("[2/5]"), step4 = r.out.find("[4/5]");
+  size_t latency = r.out.find("ALERT   LLM latency spike"), cost = r.out.find("ALERT   Cost anomaly");
+  ASSERT_NE(latency, std::string::npos) << r.out;
+  ASSERT_NE(cost, std::string::npos) << r.out;
+  EXPECT_GT(latency, step2);
+  EXPECT_GT(cost, step4);
   auto report = json::parse(trafficsim::testing::read_file((dir.path() / "demo.json").string()));
   EXPECT_EQ(report.at("phases").as_array().size(), 5u);
 }
@@ -206,6 +220,49 @@ TEST(DemoCli, ValidateDualModeSendsTheApiKey) {
   EXPECT_EQ(stats_row(with.out)["status"], "pass") << with.out;
   p.send_signal(SIGINT);
   EXPECT_EQ(p.wait(20s).exit_code, 0);
+}
+
+// --monitors FILE replaces the built-ins and --fail-on-alert turns an alert into exit 3; a bad
+// monitors file is refused before anything starts, naming file:line: field.
+TEST(DemoCli, FailOnAlertExitsThreeAndABadMonitorsFileExitsTwo) {
+  TempDir dir;
+  std::string script = (dir.path() / "short.yaml").string();
+  std::string mons = (dir.path() / "mons.yaml").string();
+  std::string bad = (dir.path() / "bad.yaml").string();
+  trafficsim::testing::write_file(script, R"(name: short
+phases:
+  - title: one
+    mode: normal_traffic
+    rate: 5
+    duration: 2s
+)");
+  // Fires on the first evaluation with traffic: the classify error ratio is below 1.
+  trafficsim::testing::write_file(mons, R"(monitors:
+  - name: Always
+    signal: {ratio: llm_errors_total, of: llm_requests_total}
+    below: 1
+)");
+  trafficsim::testing::write_file(bad, "monitors:\n  - name: x\n    signal: {ratio: a_total, of: b_total}\n    above: 1\n    windw: 5s\n");
+  auto base = std::vector<std::string>{kBinary, "demo", "--script", script, "--exit", "--listen",
+                                       "127.0.0.1:0", "--data-dir", dir.path().string(),
+                                       "--catalog-rows", "500", "--no-color", "-q"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto argv = base;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_process(argv, 40s);
+  };
+  auto alerted = with({"--monitors", mons, "--fail-on-alert"});
+  EXPECT_EQ(alerted.exit_code, 3) << alerted.out << alerted.err;
+  EXPECT_NE(alerted.out.find("ALERT   Always"), std::string::npos) << alerted.out;
+  EXPECT_NE(alerted.err.find("a monitor alerted (--fail-on-alert)"), std::string::npos) << alerted.err;
+  auto without = with({"--monitors", mons});
+  EXPECT_EQ(without.exit_code, 0) << without.out << without.err;
+  auto refused = with({"--monitors", bad});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(bad + ":5: monitors[0].windw"), std::string::npos) << refused.err;
+  EXPECT_TRUE(refused.out.empty()) << refused.out;
+  auto off = with({"--no-monitors", "--fail-on-alert"});
+  EXPECT_EQ(off.exit_code, 2) << off.err;
 }
 
 }  // namespace

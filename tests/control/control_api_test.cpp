@@ -328,6 +328,22 @@ TEST(ControlApi, ABlackFridayStartedFromTheApiDegradesTheTarget) {
   s.post("/traffic/stop/" + again, "");
 }
 
+TEST(ControlApi, MonitorsRouteAnswersTheRunnersStatesBehindTheKey) {
+  DemoStack off;
+  EXPECT_EQ(off.get("/api/v1/monitors").status, 404);  // monitors are off
+  DemoStack s({}, "k3y");
+  s.api->set_monitors([] {
+    return json::object{{"monitors", json::array{json::object{{"id", "x"}, {"state", "OK"}}}}};
+  });
+  EXPECT_EQ(s.get("/api/v1/monitors").status, 401);
+  auto r = s.get("/api/v1/monitors", {{"Authorization", "Bearer k3y"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("monitors").at(0).at("id").as_string(), "x");
+  EXPECT_EQ(s.post("/api/v1/monitors", "{}", {{"Content-Type", "application/json"}, {"X-API-Key", "k3y"}}).status, 405);
+  // Not the demo service's route: never measured.
+  EXPECT_EQ(s.service->registry().expose().find("/api/v1/monitors"), std::string::npos);
+}
+
 TEST(ControlApi, TargetPanelReadsTheTargetsMetrics) {
   DemoStack s;
   auto before = body_of(s.get("/traffic/target"));

@@ -381,4 +381,10 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+}
+
 }  // namespace trafficsim::testing

@@ -96,5 +96,7 @@ class TempDir {
 
 // The whole contents of a file; throws std::runtime_error naming the file when it cannot be read.
 std::string read_file(const std::string& path);
+// Writes `text` to path (created or truncated); throws std::runtime_error on failure.
+void write_file(const std::string& path, const std::string& text);
 
 }  // namespace trafficsim::testing
