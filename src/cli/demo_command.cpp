@@ -30,12 +30,12 @@
 #include "http/simple_get.hpp"
 #include "http/url.hpp"
 #include "jobs/demo_script_job.hpp"
+#include "cli/monitor_flags.hpp"
 #include "jobs/monitor_runner.hpp"
 #include "jobs/target_session.hpp"
 #include "load/report.hpp"
 #include "scenarios/builtin.hpp"
 #include "scenarios/demo_script.hpp"
-#include "monitors/monitor_spec.hpp"
 #include "telemetry/metrics.hpp"
 
 namespace trafficsim::cli {
@@ -62,61 +62,9 @@ void add_control_flags(CLI::App* cmd, ControlFlags& c) {
   cmd->add_option("-t,--threads", c.threads, "Load engine threads per job (0: one per core)");
   cmd->add_flag("-q,--quiet", c.quiet, "No live line");
   cmd->add_flag("--no-color", c.no_color, "No colours");
-  cmd->add_option("--monitors", c.monitors_file,
-                  "Monitors file (docs/monitors.md) instead of the built-ins");
-  cmd->add_option("--monitor-source", c.monitor_source,
-                  "A Prometheus /metrics URL the monitors scrape (default: the target's metrics)");
-  cmd->add_flag("--no-monitors", c.no_monitors, "Do not evaluate monitors");
-  cmd->add_flag("--fail-on-alert", c.fail_on_alert, "Exit 3 when a monitor alerted");
+  add_monitor_flags(cmd, c.monitors, true);
 }
 
-// The monitors as the flags ask (the built-ins or --monitors FILE); UsageError naming the file's
-// fault otherwise.
-std::vector<monitors::MonitorSpec> monitor_specs(const ControlFlags& c) {
-  if (c.monitors_file.empty()) return monitors::builtin_monitors();
-  try {
-    return monitors::load_monitors_file(c.monitors_file);
-  } catch (const monitors::MonitorFileError& e) {
-    throw UsageError(fmt::format("invalid --monitors: {}", e.what()));
-  }
-}
-
-// A monitor transition as a terminal line.
-void print_monitor_event(const Style& st, const monitors::MonitorEvent& e) {
-  std::string to(monitors::state_name(e.to));
-  std::string badge = e.to == monitors::MonitorState::alert     ? st.red(st.bold("ALERT  "))
-                      : e.to == monitors::MonitorState::pending ? st.yellow("PENDING")
-                                                                : st.green("OK     ");
-  fmt::print("{} {} {} — {}\n", st.dim("monitor"), badge, st.bold(e.monitor_name), e.reason);
-  std::fflush(stdout);
-}
-
-// The monitors of `demo` and `serve`: nullptr with --no-monitors.
-std::unique_ptr<jobs::MonitorRunner> make_monitor_runner(
-    const ControlFlags& c, const Style& st, double time_scale,
-    std::function<std::optional<std::string>(std::string*)> builtin_scrape,
-    std::string builtin_name) {
-  if (c.no_monitors) {
-    if (!c.monitors_file.empty() || !c.monitor_source.empty() || c.fail_on_alert)
-      throw UsageError("--no-monitors: --monitors, --monitor-source and --fail-on-alert need monitors");
-    return nullptr;
-  }
-  jobs::MonitorRunnerOptions mo;
-  mo.monitors = monitor_specs(c);
-  mo.time_scale = time_scale;
-  if (!c.monitor_source.empty()) {
-    parse_url_arg(c.monitor_source, "--monitor-source");
-    mo.scrape = jobs::url_scrape(c.monitor_source);
-    mo.source_name = c.monitor_source;
-  } else {
-    mo.scrape = std::move(builtin_scrape);
-    mo.source_name = std::move(builtin_name);
-  }
-  auto runner = std::make_unique<jobs::MonitorRunner>(std::move(mo));
-  // Transitions are events of the story, like the narration: printed under -q too.
-  runner->on_event([st](const monitors::MonitorEvent& e) { print_monitor_event(st, e); });
-  return runner;
-}
 
 struct Checked {
   std::string host;
@@ -292,7 +240,7 @@ int demo_checked(DemoOptions& o) {
   auto manager = std::make_unique<control::JobManager>(mo);
   demo_service::TargetService* svc = service.get();
   auto monitors = make_monitor_runner(
-      o.control, st, scale.value_or(1),
+      o.control.monitors, st, scale.value_or(1),
       [svc](std::string*) -> std::optional<std::string> { return svc->registry().expose(); },
       "the demo target (in-process)");
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, service->port())),
@@ -364,10 +312,7 @@ int demo_checked(DemoOptions& o) {
   manager->wait_all();
   if (monitors) {
     monitors->stop();
-    if (o.control.fail_on_alert && monitors->any_alerted() && rc == kExitOk) {
-      fmt::print(stderr, "{}: a monitor alerted (--fail-on-alert)\n", cmd);
-      rc = kExitThresholds;
-    }
+    if (rc == kExitOk) rc = alert_exit_code(o.control.monitors, *monitors, cmd);
   }
   api_ptr.store(nullptr);
   service->stop();
@@ -455,7 +400,7 @@ int serve_checked(ServeOptions& o) {
     fmt::print(stderr, "{}: {}\n", cmd, e.what());
     return kExitRunFailed;
   }
-  auto monitors = make_monitor_runner(o.control, st, 1, jobs::url_scrape(target + "/metrics"),
+  auto monitors = make_monitor_runner(o.control.monitors, st, 1, jobs::url_scrape(target + "/metrics"),
                                      target + "/metrics");
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
@@ -474,7 +419,7 @@ int serve_checked(ServeOptions& o) {
   int rc = kExitOk;
   if (monitors) {
     monitors->stop();
-    if (o.control.fail_on_alert && monitors->any_alerted()) rc = kExitThresholds;
+    rc = alert_exit_code(o.control.monitors, *monitors, cmd);
   }
   api_ptr.store(nullptr);
   server->stop();

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/monitor_flags.hpp"
+
 #include <CLI/CLI.hpp>
 
 namespace trafficsim::cli {
@@ -19,9 +21,7 @@ struct ControlFlags {
   int max_jobs = 4;
   int threads = 0;
   bool no_color = false, quiet = false;
-  std::string monitors_file;   // --monitors FILE: instead of the built-ins
-  std::string monitor_source;  // --monitor-source URL: a /metrics to scrape instead
-  bool no_monitors = false, fail_on_alert = false;
+  MonitorFlags monitors;  // on by default here
 };
 
 struct DemoOptions {

@@ -137,6 +137,13 @@ int play_checked(PlayOptions& o) {
   // Every phase is loaded before the first starts: a typo in phase 4 must not wait 2 minutes.
   auto phases = jobs::load_phases(script);
 
+  auto scrape_url = std::make_shared<std::string>();
+  std::unique_ptr<jobs::MonitorRunner> monitors;
+  if (common.monitors.wanted())
+    monitors = make_monitor_runner(
+        common.monitors, st, scale,
+        [scrape_url](std::string* error) { return jobs::url_scrape(*scrape_url)(error); },
+        "the target's /metrics");
   int stop_fd = install_stop_signals();
   jobs::DemoScriptSettings settings;
   settings.url = common.url;
@@ -161,9 +168,12 @@ int play_checked(PlayOptions& o) {
 
   PlayPrinter printer(st, n_phases, common.quiet);
   job.set_observer(&printer);
+  *scrape_url = job.url() + "/metrics";
+  if (monitors) monitors->start();
   job.start();
   wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
   jobs::DemoScriptResult r = job.wait();
+  if (monitors) monitors->stop();
   if (r.failed_phase)
     fmt::print(stderr, "{}: phase {} ({}): {}\n", cmd, *r.failed_phase + 1,
                r.phases[*r.failed_phase].title, r.failure);
@@ -178,6 +188,7 @@ int play_checked(PlayOptions& o) {
                                              {"time_scale", scale}}},
                      {"stopped_early", r.stopped},
                      {"phases", std::move(reports)}};
+    if (monitors) all["monitors"] = monitors->to_json();
     if (int code = write_report(cmd, common.json_path, all); code != kExitOk) return code;
   }
   if (r.failed_phase) return kExitRunFailed;
@@ -185,6 +196,7 @@ int play_checked(PlayOptions& o) {
     fmt::print(stderr, "{}: thresholds failed (exit {})\n", cmd, kExitThresholds);
     return kExitThresholds;
   }
+  if (monitors) return alert_exit_code(common.monitors, *monitors, cmd);
   return kExitOk;
 }
 

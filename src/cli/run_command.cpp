@@ -163,6 +163,16 @@ int run_checked(RunOptions& o) {
     throw UsageError(fmt::format(
         "--time-scale has no effect on scenario '{}': it does not run on the demo clock", sc.name));
 
+  // The monitors (opt-in here) are loaded before anything starts; they scrape the target's
+  // /metrics once the job knows its URL (the built-in target's port is chosen as it starts).
+  auto scrape_url = std::make_shared<std::string>();
+  std::unique_ptr<jobs::MonitorRunner> monitors;
+  if (common.monitors.wanted())
+    monitors = make_monitor_runner(
+        common.monitors, out_style, time_scale.value_or(1),
+        [scrape_url](std::string* error) { return jobs::url_scrape(*scrape_url)(error); },
+        "the target's /metrics");
+
   int stop_fd = install_stop_signals();
   settings.url = common.url;
   settings.builtin = target_choice(common);
@@ -181,9 +191,15 @@ int run_checked(RunOptions& o) {
 
   LiveView live(stderr, common.quiet || o.verbose);
   live.follow(job);
+  *scrape_url = job.url() + "/metrics";
+  if (monitors) monitors->start();
   job.start();
   wait_or_stop(job.done_fd(), stop_fd, [&] { job.stop(); });
   jobs::TrafficResult outcome = job.wait();
+  if (monitors) {
+    monitors->stop();
+    outcome.report["monitors"] = monitors->to_json();
+  }
   live.finish();
 
   if (outcome.stopped)
@@ -197,6 +213,7 @@ int run_checked(RunOptions& o) {
     fmt::print(stderr, "{}: thresholds failed (exit {})\n", cmd, kExitThresholds);
     return kExitThresholds;
   }
+  if (monitors) return alert_exit_code(common.monitors, *monitors, cmd);
   return kExitOk;
 }
 

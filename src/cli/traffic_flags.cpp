@@ -21,6 +21,7 @@
 namespace trafficsim::cli {
 
 void add_traffic_flags(CLI::App* cmd, TrafficFlags& o, const std::string& json_help) {
+  add_monitor_flags(cmd, o.monitors, false);
   cmd->add_option("--url", o.url,
                   "Target base URL, e.g. http://127.0.0.1:8000 (default: the built-in target, "
                   "in-process)");

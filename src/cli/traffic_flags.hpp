@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/monitor_flags.hpp"
 #include "jobs/target_session.hpp"
 
 namespace trafficsim::cli {
@@ -26,6 +27,7 @@ struct TrafficFlags {
   int threads = 0;
   std::string data_dir;
   int64_t catalog_rows = 500'000;
+  MonitorFlags monitors;  // off unless one of its flags is given
 
   // Set by validate().
   uint64_t seed = 0;

@@ -603,3 +603,36 @@ TEST_F(RunCliTest, AFlagsErrorNamesTheFlagNotABuiltInFile) {
             std::string::npos)
       << f.err;
 }
+
+namespace {
+
+// Monitors on a run (opt-in): --monitors FILE on the built-in target's /metrics, --fail-on-alert
+// exits 3 and the report carries the transitions; a bad file is refused before anything runs.
+TEST_F(RunCliTest, FailOnAlertTurnsAMonitorAlertIntoExitThree) {
+  std::string mons = dir_ + "/mons.yaml";
+  trafficsim::testing::write_file(mons, R"(monitors:
+  - name: Slow classify
+    signal: {quantile: 0.95, metric: llm_request_duration_seconds, scale: 1000, unit: ms}
+    above: 1500
+    window: 2s
+)");
+  std::string report = dir_ + "/r.json";
+  auto r = run_process(run_argv({"--mode", "latency_injection", "--rate", "20", "--duration", "4s",
+                                 "--monitors", mons, "--fail-on-alert", "--json", report}),
+                       30s);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("ALERT   Slow classify"), std::string::npos) << r.out;
+  auto j = json::parse(trafficsim::testing::read_file(report));
+  const auto& m = j.at("monitors").as_object();
+  EXPECT_TRUE(m.at("monitors").at(0).at("everAlerted").as_bool());
+  EXPECT_FALSE(m.at("events").as_array().empty());
+
+  std::string bad = dir_ + "/bad.yaml";
+  trafficsim::testing::write_file(bad, "monitors:\n  - name: x\n    signal: {gauge: g}\n");
+  auto refused = run_process(run_argv({"--mode", "normal_traffic", "--duration", "1s", "--monitors", bad}), 20s);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(bad + ":2: monitors[0]: give one threshold"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.out.find("Running"), std::string::npos) << refused.out;
+}
+
+}  // namespace
