@@ -1,4 +1,5 @@
-// The control API (docs/control-api.md) as a few functions. GETs are open; every POST sends
+// The control API (docs/control-api.md) as a few functions. GETs are open (but send the key when
+// there is one: /api/v1/monitors is behind it); every POST sends
 // Content-Type: application/json and, once the server has asked for one (401), the API key the
 // user typed into the key form, kept in sessionStorage for this tab.
 
@@ -38,7 +39,10 @@ async function readBody(response) {
 }
 
 export async function getJson(path) {
-  const response = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  const headers = { Accept: 'application/json' };
+  const key = apiKey();
+  if (key) headers['X-API-Key'] = key; // the routes behind the key (/api/v1/monitors) need it
+  const response = await fetch(path, { headers, cache: 'no-store' });
   const body = await readBody(response);
   if (!response.ok) throw new ApiError(response.status, body);
   return body;
@@ -73,6 +77,7 @@ export const api = {
   jobs: () => getJson('/traffic/jobs').then((r) => r.jobs || []),
   status: (jobId) => getJson(`/traffic/status/${encodeURIComponent(jobId)}`),
   target: () => getJson('/traffic/target'),
+  monitors: () => getJson('/api/v1/monitors'),
   start: (config) => postJson('/traffic/start', config),
   stop: (jobId) => postJson(`/traffic/stop/${encodeURIComponent(jobId)}`, {}),
   streamUrl: (jobId) => `/traffic/stream/${encodeURIComponent(jobId)}`,

@@ -9,6 +9,7 @@ import { DualPanels } from './dual.js';
 import { renderJobs } from './jobs.js';
 import { JobStream } from './stream.js';
 import { watchTarget } from './target.js';
+import { watchMonitors } from './monitors.js';
 
 const $ = (id) => document.getElementById(id);
 const JOBS_POLL_MS = 3000;
@@ -386,6 +387,7 @@ async function main() {
   renderPercentilePicks();
   wireLogToggle();
   watchTarget($('target'));
+  watchMonitors($('monitors'));
   await refreshJobs(); // re-attaches to a running job
   setInterval(refreshJobs, JOBS_POLL_MS);
   document.body.dataset.ready = 'true';
