@@ -14,8 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # servers and peers for integration tests and benchmarks
   nginx-light openssl wrk nghttp2-client hey procps util-linux python3
-  # promtool (checks our /metrics exposition)
-  prometheus
+  # promtool (checks our /metrics exposition and deploy/prometheus/), amtool (deploy/alertmanager/)
+  prometheus prometheus-alertmanager
   # the dashboard's assets (npm ci) and its browser tests (Debian's Chromium, no download)
   nodejs chromium
 )
@@ -59,9 +59,13 @@ export DEBIAN_FRONTEND=noninteractive
 echo "setup: installing ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts nginx on install where it can; we start our own on free ports.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
-  systemctl stop nginx || true
+# Debian starts nginx, Prometheus and Alertmanager on install where it can; tests start their
+# own nginx on free ports and only run promtool and amtool; deploy/README.md starts Prometheus
+# and Alertmanager by hand.
+if command -v systemctl >/dev/null 2>&1; then
+  for service in nginx prometheus prometheus-alertmanager; do
+    if systemctl is-active --quiet "$service" 2>/dev/null; then systemctl stop "$service" || true; fi
+  done
 fi
 npm_setup
 echo "setup: done"
