@@ -11,6 +11,7 @@
 
 #include "control/assets.hpp"
 #include "control/html_report.hpp"
+#include "control/responses.hpp"
 #include "http/query_string.hpp"
 #include "http/sse.hpp"
 
@@ -22,32 +23,6 @@ using http::ServerRequest;
 using http::ServerResponse;
 
 namespace {
-
-ServerResponse json_response(int status, const json::object& body) {
-  ServerResponse r;
-  r.status = status;
-  r.body = json::serialize(body);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-ServerResponse error_response(const ApiError& e, const json::object& extra = {}) {
-  json::object body = e.to_json();
-  for (const auto& kv : extra) body[kv.key()] = kv.value();
-  return json_response(e.status, body);
-}
-
-ServerResponse method_not_allowed(const ServerRequest& req, std::string allow) {
-  auto r = error_response(ApiError{405, "method_not_allowed", "method",
-                                   fmt::format("{} is not allowed on {}; allowed: {}", req.method,
-                                               req.path(), allow)});
-  r.headers.emplace_back("Allow", std::move(allow));
-  return r;
-}
-
-ServerResponse not_found(std::string_view what) {
-  return error_response(ApiError{404, "not_found", "path", std::string(what)});
-}
 
 // "/traffic/status/ID" -> "ID" (empty when the path has another shape).
 std::string_view tail_after(std::string_view path, std::string_view prefix) {
