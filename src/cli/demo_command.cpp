@@ -22,11 +22,13 @@
 #include "cli/terminal.hpp"
 #include "cli/traffic_flags.hpp"
 #include "control/control_api.hpp"
+#include "control/incident_api.hpp"
 #include "control/job_manager.hpp"
 #include "control/request_guard.hpp"
 #include "core/clock.hpp"
 #include "demo_service/target_service.hpp"
 #include "http/server.hpp"
+#include "incidents/incident_store.hpp"
 #include "http/simple_get.hpp"
 #include "http/url.hpp"
 #include "jobs/demo_script_job.hpp"
@@ -63,6 +65,34 @@ void add_control_flags(CLI::App* cmd, ControlFlags& c) {
   cmd->add_flag("-q,--quiet", c.quiet, "No live line");
   cmd->add_flag("--no-color", c.no_color, "No colours");
   add_monitor_flags(cmd, c.monitors, true);
+  cmd->add_option("--incidents-db", c.incidents_db,
+                  "The incident store (SQLite; default: DATA_DIR/incidents.sqlite)");
+}
+
+// The incident store the flags ask for; a clear error (exit 1) when it cannot be opened.
+std::unique_ptr<incidents::IncidentStore> open_incident_store(const ControlFlags& c,
+                                                              const std::filesystem::path& data_dir) {
+  std::filesystem::path path =
+      c.incidents_db.empty() ? incidents::default_incident_store_path(data_dir)
+                             : std::filesystem::path(c.incidents_db);
+  return std::make_unique<incidents::IncidentStore>(path);
+}
+
+// Monitor transitions become incidents (ALERT opens, recovery resolves); a store that fails is
+// said on stderr and never stops the monitors.
+void bridge_monitors_to_incidents(jobs::MonitorRunner* monitors, control::IncidentApi* api,
+                                  const Style& st) {
+  if (!monitors) return;
+  monitors->on_event([api, st](const monitors::MonitorEvent& e) {
+    try {
+      if (auto inc = api->on_monitor_event(e))
+        fmt::print("{} {} {} — {}\n", st.dim("incident"), inc->id,
+                   std::string(incidents::to_string(inc->status)), inc->title);
+      std::fflush(stdout);
+    } catch (const std::exception& ex) {
+      fmt::print(stderr, "trafficsim: incident store: {}\n", ex.what());
+    }
+  });
 }
 
 
@@ -196,6 +226,7 @@ int demo_checked(DemoOptions& o) {
   t.host = c.host;
   t.port = c.port;
   t.data_dir = o.data_dir.empty() ? jobs::default_data_dir() : o.data_dir;
+  const std::filesystem::path t_data_dir = t.data_dir;
   t.catalog_rows = o.catalog_rows;
   t.access_log = "off";
   t.api_key = c.key;
@@ -248,6 +279,16 @@ int demo_checked(DemoOptions& o) {
                             return svc->registry().expose();
                           });
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
+  std::unique_ptr<incidents::IncidentStore> store;
+  try {
+    store = open_incident_store(o.control, t_data_dir);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return kExitRunFailed;
+  }
+  control::IncidentApi incident_api(*store, served_url(c.host, service->port()));
+  api.set_incidents(&incident_api);
+  bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   service->start();
   if (monitors) monitors->start();
@@ -404,6 +445,16 @@ int serve_checked(ServeOptions& o) {
                                      target + "/metrics");
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
+  std::unique_ptr<incidents::IncidentStore> store;
+  try {
+    store = open_incident_store(o.control, jobs::default_data_dir());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return kExitRunFailed;
+  }
+  control::IncidentApi incident_api(*store, served_url(c.host, server->port()));
+  api.set_incidents(&incident_api);
+  bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   server->start();
   if (monitors) monitors->start();

@@ -22,6 +22,7 @@ struct ControlFlags {
   int threads = 0;
   bool no_color = false, quiet = false;
   MonitorFlags monitors;  // on by default here
+  std::string incidents_db;  // --incidents-db PATH (default: DATA_DIR/incidents.sqlite)
 };
 
 struct DemoOptions {

@@ -104,7 +104,8 @@ ControlApi::ControlApi(JobManager& manager, RequestGuard guard,
 bool ControlApi::is_control_path(std::string_view path) {
   return path == "/" || path == "/index.html" || path == "/favicon.ico" ||
          path.starts_with("/assets/") || path == "/traffic" || path.starts_with("/traffic/") ||
-         path == "/admin/traffic-stats" || path == "/api/v1/monitors";
+         path == "/admin/traffic-stats" || path == "/api/v1/monitors" ||
+         IncidentApi::is_incident_path(path);
 }
 
 bool ControlApi::handle(const std::shared_ptr<const ServerRequest>& request,
@@ -160,6 +161,13 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
       return reply.send(not_found("no dual-mode job is running: start one with "
                                   "POST /traffic/start {\"scenario\": \"blackfriday\"}"));
     return reply.send(json_response(200, *stats));
+  }
+  if (IncidentApi::is_incident_path(path)) {
+    if (!incidents_) {
+      if (auto e = guard_.check_key(req)) return reply.send(error_response(*e));
+      return reply.send(not_found("incidents are off on this server"));
+    }
+    return incidents_->route(req, reply, guard_);
   }
   if (path == "/api/v1/monitors") {
     if (!get) return reply.send(method_not_allowed(req, "GET"));

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "control/incident_api.hpp"
 #include "control/job_manager.hpp"
 #include "control/request_guard.hpp"
 #include "http/server.hpp"
@@ -33,6 +34,8 @@ class ControlApi {
   // GET /api/v1/monitors answers what `fn` returns (the monitors' states, values, events); set
   // before the API serves. Without it the route answers 404 (monitors are off).
   void set_monitors(std::function<boost::json::object()> fn) { monitors_ = std::move(fn); }
+  // The incident routes (/api/v1/incidents*, /api/v1/alerts/webhook); without, they answer 404.
+  void set_incidents(IncidentApi* incidents) { incidents_ = incidents; }
 
  private:
   void route(const http::ServerRequest& request, const http::Reply& reply);
@@ -40,6 +43,7 @@ class ControlApi {
   RequestGuard guard_;
   std::function<std::string()> exposition_;
   std::function<boost::json::object()> monitors_;
+  IncidentApi* incidents_ = nullptr;
 };
 
 }  // namespace trafficsim::control

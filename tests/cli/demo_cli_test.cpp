@@ -98,6 +98,10 @@ TEST(DemoCli, TheMainJobPlaysEveryPhaseServesThePageAndExits) {
   ASSERT_NE(cost, std::string::npos) << r.out;
   EXPECT_GT(latency, step2);
   EXPECT_GT(cost, step4);
+  // Each alert opened an incident; the latency one was resolved when its monitor recovered.
+  EXPECT_NE(r.out.find("open — LLM latency spike"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("open — Cost anomaly"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "incidents.sqlite"));
   auto report = json::parse(trafficsim::testing::read_file((dir.path() / "demo.json").string()));
   EXPECT_EQ(report.at("phases").as_array().size(), 5u);
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ using trafficsim::testing::HttpResult;
 
 struct DemoStack {
   // own_clock: as `trafficsim demo` without DEMO_*: a Black Friday job starts the target's story.
+  // configure: called on the API before it serves (set_monitors, set_incidents).
   explicit DemoStack(trafficsim::control::ManagerOptions mo = {}, std::string key = {},
-                     std::vector<std::string> allow = {}, bool own_clock = false) {
+                     std::vector<std::string> allow = {}, bool own_clock = false,
+                     std::function<void(trafficsim::control::ControlApi&)> configure = {}) {
     trafficsim::demo_service::TargetOptions t;
     t.port = 0;
     t.data_dir = dir.path();
@@ -60,6 +63,7 @@ struct DemoStack {
     auto* svc = service.get();
     api = std::make_unique<trafficsim::control::ControlApi>(
         *manager, trafficsim::control::RequestGuard(g), [svc] { return svc->registry().expose(); });
+    if (configure) configure(*api);
     api_ptr.store(api.get());
     service->start();
   }
