@@ -11,6 +11,7 @@
 #include "cli/report_command.hpp"
 #include "cli/play_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/incident_command.hpp"
 #include "cli/scenarios_command.hpp"
 #include "cli/target_command.hpp"
 #include "cli/traffic_flags.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   DemoOptions demo;
   ServeOptions serve;
   ValidateOptions validate;
+  IncidentOptions incident;
   auto* bench_cmd = add_bench_command(app, bench);
   auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   auto* demo_cmd = add_demo_command(app, demo);
   auto* serve_cmd = add_serve_command(app, serve);
   auto* validate_cmd = add_validate_command(app, validate);
+  auto* incident_cmd = add_incident_command(app, incident);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) return run_demo(demo);
     if (serve_cmd->parsed()) return run_serve(serve);
     if (validate_cmd->parsed()) return run_validate_dual_mode(validate);
+    if (incident_cmd->parsed()) return run_incident(incident);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });

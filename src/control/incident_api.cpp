@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
 #include "control/responses.hpp"
 #include "http/query_string.hpp"
 #include "incidents/alertmanager_webhook.hpp"
+#include "incidents/builtin.hpp"
+#include "incidents/scenario_json.hpp"
 
 namespace trafficsim::control {
 
@@ -18,6 +22,7 @@ namespace {
 
 constexpr std::string_view kIncidents = "/api/v1/incidents";
 constexpr std::string_view kWebhook = "/api/v1/alerts/webhook";
+constexpr std::string_view kScenarios = "/api/v1/simulator/scenarios";
 
 std::string severity_of_monitor(const std::string& s) {
   return s == "page" ? "critical" : s == "ticket" ? "medium" : s == "warning" ? "low" : s;
@@ -55,7 +60,48 @@ IncidentApi::IncidentApi(incidents::IncidentStore& store, std::string dashboard_
 
 bool IncidentApi::is_incident_path(std::string_view path) {
   return path == kIncidents || path.starts_with(std::string(kIncidents) + "/") ||
-         path.starts_with("/api/v1/alerts");
+         path.starts_with("/api/v1/alerts") || path == kScenarios ||
+         path.starts_with(std::string(kScenarios) + "/");
+}
+
+// GET /api/v1/simulator/scenarios[?tag=&difficulty=&severity=] and /{id}: the catalogue.
+void IncidentApi::scenarios(const http::ServerRequest& req, const http::Reply& reply) {
+  const std::string_view path = req.path();
+  if (req.method != "GET" && req.method != "HEAD") return reply.send(method_not_allowed(req, "GET"));
+  if (path == kScenarios) {
+    const std::string_view q = req.query();
+    auto tag = http::query_param(q, "tag");
+    std::optional<incidents::Difficulty> difficulty;
+    std::optional<incidents::Severity> severity;
+    if (auto d = http::query_param(q, "difficulty"); d && !d->empty()) {
+      difficulty = incidents::parse_difficulty(*d);
+      if (!difficulty)
+        return reply.send(error_response(ApiError{
+            400, "invalid_value", "difficulty", "difficulty must be beginner, intermediate or advanced"}));
+    }
+    if (auto v = http::query_param(q, "severity"); v && !v->empty()) {
+      severity = incidents::parse_severity(*v);
+      if (!severity)
+        return reply.send(error_response(ApiError{
+            400, "invalid_value", "severity", "severity must be critical, high, medium or low"}));
+    }
+    json::array out;
+    for (const auto& sc : incidents::builtin_incident_scenarios()) {
+      if (tag && !tag->empty() && std::find(sc.tags.begin(), sc.tags.end(), *tag) == sc.tags.end()) continue;
+      if (difficulty && sc.difficulty != *difficulty) continue;
+      if (severity && sc.severity != *severity) continue;
+      out.emplace_back(incidents::scenario_summary_json(sc));
+    }
+    return reply.send(json_response(200, out));
+  }
+  std::string_view id = path.substr(kScenarios.size() + 1);
+  if (id.find('/') != std::string_view::npos)
+    return reply.send(error_response(ApiError{
+        501, "not_implemented", "path",
+        "starting simulations is not in this version yet (issue 12): the catalogue is"}));
+  const auto* sc = incidents::find_incident_scenario(id);
+  if (!sc) return reply.send(not_found(fmt::format("no incident scenario '{}'", id)));
+  return reply.send(json_response(200, incidents::scenario_details_json(*sc)));
 }
 
 void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply,
@@ -97,6 +143,7 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
                           {"resolved", std::move(resolved)}}));
   }
   if (auto e = guard.check_key(req)) return reply.send(error_response(*e));
+  if (path.starts_with(kScenarios)) return scenarios(req, reply);
   if (path == kIncidents) {
     if (!get) return reply.send(method_not_allowed(req, "GET"));
     incidents::IncidentFilter f;

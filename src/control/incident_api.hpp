@@ -3,7 +3,8 @@
 // status, service, since; a bare JSON array, as in the seed), GET /api/v1/incidents/{id},
 // POST /api/v1/incidents/{id}/acknowledge and /resolve, and POST /api/v1/alerts/webhook
 // (Alertmanager's v4 notifications: a firing alert opens an incident, or adds to the one its
-// fingerprint already opened; a resolved one resolves it). Every route is behind the key rule;
+// fingerprint already opened; a resolved one resolves it), GET /api/v1/simulator/scenarios
+// (filters tag, difficulty, severity) and /{id} (seed 004's catalogue). Every route is behind the key rule;
 // POSTs need application/json. Also the bridge from monitor transitions to incidents.
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ class IncidentApi {
   incidents::IncidentStore& store() { return store_; }
 
  private:
+  void scenarios(const http::ServerRequest& request, const http::Reply& reply);
   incidents::IncidentStore& store_;
   std::string dashboard_url_;
 };

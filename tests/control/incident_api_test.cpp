@@ -128,4 +128,26 @@ TEST(IncidentApi, AMonitorThatAlertsOpensAnIncidentAndItsRecoveryResolvesIt) {
   EXPECT_EQ(resolved->status, incidents::IncidentStatus::resolved);
 }
 
+TEST(IncidentApi, TheSimulatorCatalogueListsFiltersAndDetailsTheSeedsScenarios) {
+  IncidentStack s;
+  auto all = json::parse(s.stack.get("/api/v1/simulator/scenarios").body).as_array();
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].at("id").as_string(), "memory_leak_gradual");
+  for (const char* k : {"id", "name", "description", "service", "severity", "difficulty", "tags",
+                        "duration_seconds", "metric_count"})
+    EXPECT_TRUE(all[0].as_object().contains(k)) << k;
+  auto beginners = json::parse(s.stack.get("/api/v1/simulator/scenarios?difficulty=beginner").body).as_array();
+  EXPECT_EQ(beginners.size(), 2u);  // memory leak, CPU spike
+  auto critical = json::parse(s.stack.get("/api/v1/simulator/scenarios?severity=critical").body).as_array();
+  for (const auto& c : critical) EXPECT_EQ(c.at("severity").as_string(), "critical");
+  EXPECT_FALSE(critical.empty());
+  EXPECT_EQ(body_of(s.stack.get("/api/v1/simulator/scenarios?difficulty=expert")).at("field").as_string(), "difficulty");
+  auto one = body_of(s.stack.get("/api/v1/simulator/scenarios/latency_spike_database"));
+  EXPECT_EQ(one.at("expected_outcomes").at("root_cause").as_string(), "database");
+  EXPECT_FALSE(one.at("metrics").as_array().empty());
+  EXPECT_GT(one.at("metrics").at(0).at("deviation_sigma").to_number<double>(), 4);
+  EXPECT_EQ(s.stack.get("/api/v1/simulator/scenarios/nope").status, 404);
+  EXPECT_EQ(s.stack.post("/api/v1/simulator/scenarios", "{}").status, 405);
+}
+
 }  // namespace
