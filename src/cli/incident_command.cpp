@@ -1,5 +1,6 @@
 #include "cli/incident_command.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -96,12 +97,19 @@ int run_incident(const IncidentOptions& o) {
       fmt::print("{}\n", json::serialize(a));
       return kExitOk;
     }
-    fmt::print("{:<28} {:<36} {:<13} {:<9} {}\n", st.bold("id"), "name", "difficulty", "severity", "tags");
+    size_t id_w = 2, name_w = 4;
+    for (const auto& sc : all) {
+      id_w = std::max(id_w, sc.id.size());
+      name_w = std::max(name_w, sc.name.size());
+    }
+    fmt::print("{}\n", st.bold(fmt::format("{:<{}}  {:<{}}  {:<12}  {:<8}  {}", "id", id_w, "name",
+                                           name_w, "difficulty", "severity", "tags")));
     for (const auto& sc : all) {
       std::string sev(incidents::to_string(sc.severity));
-      fmt::print("{:<24} {:<36} {:<13} {}{} {}\n", sc.id, sc.name, incidents::to_string(sc.difficulty),
-                 coloured_severity(st, sc.severity), std::string(sev.size() < 9 ? 9 - sev.size() : 0, ' '),
-                 joined(sc.tags));
+      // Colour after padding: escape codes have no width.
+      fmt::print("{:<{}}  {:<{}}  {:<12}  {}{}  {}\n", sc.id, id_w, sc.name, name_w,
+                 incidents::to_string(sc.difficulty), coloured_severity(st, sc.severity),
+                 std::string(sev.size() < 8 ? 8 - sev.size() : 0, ' '), joined(sc.tags));
     }
     fmt::print("\n{}\n", st.dim("trafficsim incident ID shows one; the dashboard and "
                                 "GET /api/v1/simulator/scenarios list them too"));
