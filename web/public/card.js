@@ -25,6 +25,31 @@ function rateChoices(cap) {
   return [...below, cap, cap * 2.5, cap * 5].map((r) => Math.round(r));
 }
 
+// One scenario radio with its label, any extra elements (a warning sign, a select) and its
+// description as a hint.
+function scenarioRow(s, { checked = false, dualMode = false, extra = [] } = {}) {
+  const row = document.createElement('div');
+  row.className = dualMode ? 'scenario dual-mode' : 'scenario';
+  const input = document.createElement('input');
+  input.type = 'radio';
+  input.name = 'scenario';
+  input.id = `scenario-${s.name}`;
+  input.value = s.name;
+  input.checked = checked;
+  if (dualMode) input.dataset.dualMode = 'true';
+  const label = document.createElement('label');
+  label.htmlFor = input.id;
+  label.textContent = s.title;
+  row.append(input, label, ...extra);
+  if (s.description) {
+    const hint = document.createElement('span');
+    hint.className = 'hint';
+    hint.textContent = s.description;
+    row.append(hint);
+  }
+  return row;
+}
+
 export class TrafficCard {
   // handlers: onStart(config), onStop()
   constructor(catalog, handlers) {
@@ -54,63 +79,28 @@ export class TrafficCard {
     const list = $('scenario-list');
     list.replaceChildren();
     scenarios.filter((s) => s.card).forEach((s, i) => {
-      const row = document.createElement('div');
-      row.className = 'scenario';
-      const input = document.createElement('input');
-      input.type = 'radio';
-      input.name = 'scenario';
-      input.id = `scenario-${s.name}`;
-      input.value = s.name;
-      input.checked = i === 0;
-      const label = document.createElement('label');
-      label.htmlFor = input.id;
-      label.textContent = s.title;
-      row.append(input, label);
+      const extra = [];
       if (s.name === 'stress') {
         const warn = document.createElement('span');
         warn.className = 'warn';
         warn.textContent = '⚠';
         warn.title = 'Sustained load at the cap';
         warn.setAttribute('aria-hidden', 'true');
-        row.append(warn);
+        extra.push(warn);
       }
-      if (s.description) {
-        const hint = document.createElement('span');
-        hint.className = 'hint';
-        hint.textContent = s.description;
-        row.append(hint);
-      }
-      list.append(row);
+      list.append(scenarioRow(s, { checked: i === 0, extra }));
     });
     // Beyond the seed's five: the dual-mode story (Black Friday), with its demo clock's speed.
     // It runs the story's length (30 demo minutes / time scale) at its own rates, so Duration,
     // Max RPS and Endpoints do not apply to it.
     scenarios.filter((s) => s.dualMode).forEach((s) => {
-      const row = document.createElement('div');
-      row.className = 'scenario dual-mode';
-      const input = document.createElement('input');
-      input.type = 'radio';
-      input.name = 'scenario';
-      input.id = `scenario-${s.name}`;
-      input.value = s.name;
-      input.dataset.dualMode = 'true';
-      const label = document.createElement('label');
-      label.htmlFor = input.id;
-      label.textContent = s.title;
       const scale = document.createElement('select');
       scale.id = 'time-scale';
       scale.setAttribute('aria-label', 'Time scale (demo minutes per minute)');
       for (const x of [1, 10, 30, 60]) {
         scale.append(option(x, x === 1 ? 'real time (30 min)' : `${x}× (${Math.round(1800 / x)} s)`, x === 10));
       }
-      row.append(input, label, scale);
-      if (s.description) {
-        const hint = document.createElement('span');
-        hint.className = 'hint';
-        hint.textContent = s.description;
-        row.append(hint);
-      }
-      list.append(row);
+      list.append(scenarioRow(s, { dualMode: true, extra: [scale] }));
     });
     list.addEventListener('change', () => this.refreshButtons());
 
