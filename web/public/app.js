@@ -1,7 +1,8 @@
 // The dashboard's one state and its wiring: the card starts and stops jobs; the watched job's
 // stream feeds the live figures, the charts and (for a dual-mode job) the baseline/demo panels;
-// the job list and the target panel poll. On load the page re-attaches to a running job, whose
-// stream replays its history, so a reload keeps the charts and the Stop button.
+// the job list, the target panel, the monitors and the incidents poll. On load the page
+// re-attaches to a running job, whose stream replays its history, so a reload keeps the charts
+// and the Stop button.
 import { api, isActive, setKeyPrompt } from './api.js';
 import { TrafficCard } from './card.js';
 import { DEFAULT_PERCENTILES, JobCharts, PERCENTILES } from './charts.js';
@@ -10,6 +11,7 @@ import { renderJobs } from './jobs.js';
 import { JobStream } from './stream.js';
 import { watchTarget } from './target.js';
 import { watchMonitors } from './monitors.js';
+import { watchIncidents } from './incidents.js';
 
 const $ = (id) => document.getElementById(id);
 const JOBS_POLL_MS = 3000;
@@ -388,6 +390,7 @@ async function main() {
   wireLogToggle();
   watchTarget($('target'));
   watchMonitors($('monitors'));
+  watchIncidents($('incidents'));
   await refreshJobs(); // re-attaches to a running job
   setInterval(refreshJobs, JOBS_POLL_MS);
   document.body.dataset.ready = 'true';
