@@ -211,6 +211,7 @@ std::optional<incidents::Incident> IncidentApi::on_monitor_event(const monitors:
     m.name = e.monitor_id;
     m.value = *e.value;
     m.baseline = e.baseline.value_or(e.threshold);
+    m.unit = e.unit;
     draft.evidence.metrics.push_back(m);
   }
   return store_.open_or_update(draft);

@@ -69,6 +69,7 @@ json::object MonitorEvent::to_json() const {
                  {"reason", reason}};
   o["value"] = value ? json::value(*value) : json::value(nullptr);
   if (baseline) o["baseline"] = *baseline;
+  o["unit"] = unit;
   return o;
 }
 
@@ -261,7 +262,7 @@ std::vector<MonitorEvent> MonitorSet::observe(const telemetry::Exposition& scrap
     if (r.threshold) st.threshold = *r.threshold;
     auto move_to = [&](MonitorState to, std::string reason) {
       MonitorEvent e{m.spec.id, m.spec.name, m.spec.severity, m.spec.service, st.state, to, now,
-                     r.value, st.threshold, r.baseline, std::move(reason)};
+                     r.value, st.threshold, r.baseline, std::move(reason), m.spec.signal.unit};
       st.state = to;
       st.since_unix = now;
       if (to == MonitorState::alert) st.ever_alerted = true;

@@ -30,6 +30,7 @@ struct MonitorEvent {
   double threshold = 0;            // what it was compared with (absolute)
   std::optional<double> baseline;  // anomaly monitors: the baseline value
   std::string reason;              // one sentence for people
+  std::string unit;                // the signal's unit ("ms", "tokens"; "" for ratios)
   boost::json::object to_json() const;
 };
 
