@@ -134,7 +134,7 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
       draft.labels = a.labels;
       if (!dashboard_url_.empty()) draft.dashboard_url = dashboard_url_ + "/#incidents";
       draft.timeline.push_back(
-          {a.starts_at.unix_s.value_or(0), "opened",
+          {a.starts_at.unix_s.value_or(0), "alert",
            label_or(a.annotations, "description", fmt::format("{} firing (Alertmanager)", name))});
       opened.emplace_back(store_.open_or_update(draft).id);
     }
@@ -205,7 +205,7 @@ std::optional<incidents::Incident> IncidentApi::on_monitor_event(const monitors:
   draft.dedup_key = key;
   draft.monitor_id = e.monitor_id;
   draft.dashboard_url = dashboard_url_.empty() ? "" : dashboard_url_ + "/#incidents";
-  draft.timeline.push_back({e.t_unix, "opened", fmt::format("{} alerted: {}", e.monitor_name, e.reason)});
+  draft.timeline.push_back({e.t_unix, "alert", fmt::format("{} alerted: {}", e.monitor_name, e.reason)});
   if (e.value) {
     incidents::MetricEvidence m;
     m.name = e.monitor_id;

@@ -591,7 +591,10 @@ Incident IncidentStore::open_or_update(const Incident& draft) {
     const double t = now();
     if (!draft.dedup_key.empty()) {
       if (auto existing = find_unresolved_locked(draft.dedup_key)) {
-        existing->timeline.push_back({t, "repeated", draft.title});
+        // A repeat says what repeated: the draft's own newest entry (the alert's reason), or
+        // its title.
+        existing->timeline.push_back(
+            {t, "repeated", draft.timeline.empty() ? draft.title : draft.timeline.back().message});
         existing->updated_at = t;
         update_locked(*existing);
         return *existing;
@@ -606,9 +609,11 @@ Incident IncidentStore::open_or_update(const Incident& draft) {
     incident.resolved_at.reset();
     incident.created_at = incident.created_at > 0 ? whole_microseconds(incident.created_at) : t;
     incident.updated_at = t;
-    incident.timeline.push_back(
-        {t, "opened",
-         "Opened from " + std::string(to_string(incident.source)) + ": " + draft.title});
+    // "opened" first, then what the caller said about it (the alert that opened it).
+    incident.timeline.insert(
+        incident.timeline.begin(),
+        TimelineEvent{t, "opened",
+                      "Opened from " + std::string(to_string(incident.source)) + ": " + draft.title});
     insert_locked(incident);
     return incident;
   });
