@@ -1,6 +1,6 @@
 // The incidents section: `demo --time-scale 12`, a latency-injection job started over the API; the
 // latency monitor's ALERT opens an incident, which the page lists as open; its detail (opened by
-// a click, and again from the #incident=<id> hash after a reload) shows the "opened" timeline
+// a click, and again from the #incident=<id> hash after a reload) shows the alert and "opened" timeline
 // entry and the monitor's metric as evidence; Acknowledge and Resolve move it on, in the detail
 // and in the list.
 import { assert, eventually, runTest, screenshotPath, startDemoPage } from './support.mjs';
@@ -40,7 +40,9 @@ runTest('dashboard_incidents', async (defer) => {
   await eventually('the detail from the hash', async () => (await detail.getAttribute('data-incident')) === id && detail.isVisible());
 
   const kinds = await detail.locator('.incident-timeline li .timeline-kind').allTextContents();
-  assert(kinds[0] === 'opened', `the timeline does not start with "opened": ${JSON.stringify(kinds)}`);
+  // Oldest first: the monitor's alert, then the incident it opened.
+  assert(kinds.length >= 2 && kinds[0] === 'alert' && kinds[1] === 'opened',
+    `the timeline does not start with the alert and then "opened": ${JSON.stringify(kinds)}`);
   const metric = detail.locator('.evidence-table tr[data-metric="llm_latency_spike"]');
   assert((await metric.count()) === 1, 'the evidence table has no llm_latency_spike row');
   const value = Number((await metric.locator('td').nth(1).textContent()).replace(/,/g, ''));
