@@ -132,7 +132,7 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
       draft.dedup_key = key;
       draft.monitor_id = label_or(a.labels, "monitor", "");
       draft.labels = a.labels;
-      if (!dashboard_url_.empty()) draft.dashboard_url = dashboard_url_ + "/#incidents";
+      if (!dashboard_url_.empty()) draft.dashboard_url = dashboard_url_ + "/#incident={id}";
       draft.timeline.push_back(
           {a.starts_at.unix_s.value_or(0), "alert",
            label_or(a.annotations, "description", fmt::format("{} firing (Alertmanager)", name))});
@@ -204,7 +204,7 @@ std::optional<incidents::Incident> IncidentApi::on_monitor_event(const monitors:
   draft.source = incidents::IncidentSource::monitor;
   draft.dedup_key = key;
   draft.monitor_id = e.monitor_id;
-  draft.dashboard_url = dashboard_url_.empty() ? "" : dashboard_url_ + "/#incidents";
+  draft.dashboard_url = dashboard_url_.empty() ? "" : dashboard_url_ + "/#incident={id}";
   draft.timeline.push_back({e.t_unix, "alert", fmt::format("{} alerted: {}", e.monitor_name, e.reason)});
   if (e.value) {
     incidents::MetricEvidence m;

@@ -605,6 +605,9 @@ Incident IncidentStore::open_or_update(const Incident& draft) {
     do {
       incident.id = new_incident_id();
     } while (find_locked(incident.id));
+    // A link to the incident's own page: "{id}" in the draft's URL becomes the new id.
+    if (auto at = incident.dashboard_url.find("{id}"); at != std::string::npos)
+      incident.dashboard_url.replace(at, 4, incident.id);
     incident.status = IncidentStatus::open;
     incident.resolved_at.reset();
     incident.created_at = incident.created_at > 0 ? whole_microseconds(incident.created_at) : t;

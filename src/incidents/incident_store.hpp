@@ -144,8 +144,8 @@ class IncidentStore {
 
   // When an unresolved incident has draft.dedup_key (non-empty), a "repeated" timeline event is
   // appended to it and it is returned; otherwise a new incident is stored from the draft (new
-  // id, status open, created_at from the draft or now, an "opened" event after the draft's own)
-  // and returned.
+  // id, status open, created_at from the draft or now, an "opened" event before the draft's
+  // own; "{id}" in dashboard_url replaced by the new id) and returned.
   Incident open_or_update(const Incident& draft);
 
   std::optional<Incident> get(std::string_view id) const;

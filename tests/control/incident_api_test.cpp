@@ -49,7 +49,8 @@ TEST(IncidentApi, TheWebhookOpensDeduplicatesAndResolvesByFingerprint) {
   EXPECT_EQ(inc.at("service").as_string(), "llm-classifier");
   EXPECT_EQ(inc.at("monitor_id").as_string(), "llm_latency_spike");
   EXPECT_GE(inc.at("timeline").as_array().size(), 2u);
-  EXPECT_EQ(inc.at("dashboard_url").as_string(), "http://127.0.0.1:8000/#incidents");
+  EXPECT_EQ(inc.at("dashboard_url").as_string(),
+            "http://127.0.0.1:8000/#incident=" + std::string(inc.at("id").as_string()));
   auto done = s.stack.post("/api/v1/alerts/webhook", webhook("resolved", "abc123"));
   ASSERT_EQ(done.status, 200);
   EXPECT_EQ(body_of(done).at("resolved").as_array().size(), 1u);
