@@ -12,8 +12,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/ascii.hpp"
 #include "core/clock.hpp"
 #include "core/json_text.hpp"
+#include "core/utf8.hpp"
 #include "http/async_client.hpp"
 #include "http/url.hpp"
 #include "incidents/retry_policy.hpp"
@@ -63,13 +65,6 @@ const std::vector<std::string> kCategories = {
     "memory_leak",       "capacity",    "database",        "bad_deployment", "dependency",
     "latency_injection", "token_bloat", "error_injection", "missing_index",  "unknown"};
 
-std::string utf8_prefix(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return std::string(s.substr(0, end));
-}
-
 std::string_view trim(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
@@ -115,7 +110,7 @@ std::string string_field(const json::object& o, std::string_view key, const std:
   if (!v->is_string()) throw Fault(path + "." + std::string(key) + ": must be a string");
   std::string text(trim(std::string_view(v->as_string())));
   if (required && text.empty()) throw Fault(path + "." + std::string(key) + ": must not be empty");
-  return utf8_prefix(text, max);
+  return core::utf8_prefix(text, max);
 }
 
 std::vector<std::string> string_list(const json::object& o, std::string_view key,
@@ -129,18 +124,16 @@ std::vector<std::string> string_list(const json::object& o, std::string_view key
   for (size_t i = 0; i < items.size() && out.size() < kMaxListEntries; ++i) {
     if (!items[i].is_string()) throw Fault(where + "[" + std::to_string(i) + "]: must be a string");
     std::string text(trim(std::string_view(items[i].as_string())));
-    if (!text.empty()) out.push_back(utf8_prefix(text, kMaxStringBytes));
+    if (!text.empty()) out.push_back(core::utf8_prefix(text, kMaxStringBytes));
   }
   return out;
 }
 
 // "Memory Leak" / "memory-leak" -> "memory_leak"; not one of ours -> "unknown".
 std::string normalise_category(std::string_view text) {
-  std::string c;
-  for (char ch : trim(text)) {
-    if (ch == ' ' || ch == '-') ch = '_';
-    c += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
+  std::string c = core::to_lower_ascii(trim(text));
+  std::replace_if(
+      c.begin(), c.end(), [](char ch) { return ch == ' ' || ch == '-'; }, '_');
   return std::find(kCategories.begin(), kCategories.end(), c) != kCategories.end() ? c : "unknown";
 }
 
@@ -165,9 +158,7 @@ Action read_action(const json::value& v, const std::string& path) {
   const auto& o = v.as_object();
   Action a;
   a.type = string_field(o, "type", path, true, 64);
-  std::string risk = string_field(o, "risk", path, true, 16);
-  std::transform(risk.begin(), risk.end(), risk.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const std::string risk = core::to_lower_ascii(string_field(o, "risk", path, true, 16));
   if (risk != "low" && risk != "medium" && risk != "high")
     throw Fault(path + ".risk: must be low, medium or high, not '" + risk + "'");
   a.risk = risk;
@@ -332,7 +323,7 @@ std::optional<LlmAnalysis> parse_llm_response(std::string_view response_body,
     analysis.model = std::string(fallback_model);
     if (const auto* model = top->if_contains("model");
         model && model->is_string() && !model->as_string().empty())
-      analysis.model = utf8_prefix(model->as_string(), 200);
+      analysis.model = core::utf8_prefix(model->as_string(), 200);
     return analysis;
   } catch (const Fault& fault) {
     fail(error, std::string("content: ") + fault.what());

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/clock.hpp"
+#include "core/utf8.hpp"
 #include "http/url.hpp"
 #include "incidents/retry_policy.hpp"
 
@@ -21,14 +22,6 @@ namespace {
 
 constexpr size_t kMaxSummaryBytes = 1024;  // PagerDuty's limit for payload.summary
 constexpr size_t kDetailHypotheses = 3;
-
-// s cut to at most max bytes, never inside a UTF-8 sequence.
-std::string utf8_prefix(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return std::string(s.substr(0, end));
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -104,9 +97,9 @@ json::object pagerduty_event(const Incident& incident, PagerDutyAction action,
 
   const auto ranked = by_confidence(incident.hypotheses);
   json::object payload;
-  payload["summary"] =
-      utf8_prefix(incident.title.empty() ? "trafficsim incident " + incident.id : incident.title,
-                  kMaxSummaryBytes);
+  payload["summary"] = core::utf8_prefix(
+      incident.title.empty() ? "trafficsim incident " + incident.id : incident.title,
+      kMaxSummaryBytes);
   payload["source"] = source.empty() ? std::string_view("trafficsim") : source;
   payload["severity"] = pagerduty_severity(incident.severity);
   payload["timestamp"] = core::format_rfc3339(incident.created_at, 3);

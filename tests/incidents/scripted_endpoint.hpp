@@ -3,7 +3,6 @@
 // LLM's chat completions): it records every request and answers each with the next response of
 // its script (the last one repeats).
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "http/server_test_support.hpp"
 
 namespace trafficsim::incidents::test {
@@ -23,12 +23,7 @@ struct RecordedRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string header(std::string_view name) const {
     for (const auto& [k, v] : headers)
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          }))
-        return v;
+      if (core::iequals_ascii(k, name)) return v;
     return {};
   }
 };
