@@ -82,8 +82,8 @@ TEST_F(TlsClient, SimpleRequestWithTheCaFileGetsTheStatusAndBody) {
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(r->body, "PUT /clock {}");
   // A host name is checked as a DNS name (and sent as SNI): the certificate names localhost too.
-  auto by_name = simple_get(url_of(server.url("localhost") + "/health"), 5s, &error, 1 << 20,
-                            trusted_);
+  auto by_name =
+      simple_get(url_of(server.url("localhost") + "/health"), 5s, &error, 1 << 20, trusted_);
   ASSERT_TRUE(by_name) << error;
   EXPECT_EQ(by_name->body, "GET /health ");
   ASSERT_EQ(server.requests().size(), 2u);
@@ -168,9 +168,9 @@ TEST_F(TlsClient, APeerThatNeverAnswersTheHandshakeIsATimeout) {
 }
 
 TEST_F(TlsClient, BodyOverTheLimitIsRefused) {
-  TlsTestServer server(certs_.cert_file, certs_.key_file,
-                       [](const TlsTestRequest&) { return TlsTestResponse{200, "text/plain",
-                                                                          std::string(5000, 'z')}; });
+  TlsTestServer server(certs_.cert_file, certs_.key_file, [](const TlsTestRequest&) {
+    return TlsTestResponse{200, "text/plain", std::string(5000, 'z')};
+  });
   std::string error;
   EXPECT_FALSE(simple_get(url_of(server.url() + "/"), 5s, &error, 1000, trusted_));
   EXPECT_EQ(error, "response body too large");

@@ -1,5 +1,6 @@
 #include "support/tls_test_server.hpp"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -75,10 +75,26 @@ void issue(const std::filesystem::path& dir, const std::string& name, const std:
 
 TestCertificates make_test_certificates(const std::filesystem::path& dir) {
   write_file((dir / "openssl.cnf").string(), kOpensslConfig);
-  openssl({"req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-           "-nodes", "-keyout", (dir / "ca.key").string(), "-out", (dir / "ca.pem").string(),
-           "-days", "2", "-config", (dir / "openssl.cnf").string(), "-extensions", "ca_ext",
-           "-subj", "/CN=trafficsim test CA"});
+  openssl({"req",
+           "-x509",
+           "-new",
+           "-newkey",
+           "ec",
+           "-pkeyopt",
+           "ec_paramgen_curve:prime256v1",
+           "-nodes",
+           "-keyout",
+           (dir / "ca.key").string(),
+           "-out",
+           (dir / "ca.pem").string(),
+           "-days",
+           "2",
+           "-config",
+           (dir / "openssl.cnf").string(),
+           "-extensions",
+           "ca_ext",
+           "-subj",
+           "/CN=trafficsim test CA"});
   issue(dir, "server", "2", "server_ext");
   issue(dir, "other", "3", "other_ext");
   TestCertificates c;
@@ -142,8 +158,8 @@ struct TlsTestServer::Impl {
     }
 
     void answer() {
-      TlsTestRequest seen{std::string(request.method_string()), std::string(request.target()),
-                          request.body(), {}};
+      TlsTestRequest seen{
+          std::string(request.method_string()), std::string(request.target()), request.body(), {}};
       for (const auto& field : request)
         seen.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       TlsTestResponse out = server->handler(seen);
