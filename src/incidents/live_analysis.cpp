@@ -141,21 +141,26 @@ Analysis analyze_live(const LiveFindings& f, const std::string& runbook) {
   // database, stays fast through its index; the scan pool saturates; checkout fails with it.
   {
     const auto& r = f.recommendations;
-    double scan_share = r.spans ? double(f.rec_full_scans) / double(r.spans) : 0;
-    if (f.rec_full_scans > 0 && scan_share >= 0.3) {
+    // The plan: spans that ran the query say whether it scanned; every span says which index
+    // the endpoint's query uses (scripted failures and pool timeouts never reach the scan).
+    double scan_share = f.rec_queries ? double(f.rec_full_scans) / double(f.rec_queries) : 0;
+    double unindexed_share = r.spans ? double(f.rec_unindexed) / double(r.spans) : 0;
+    if ((f.rec_full_scans > 0 && scan_share >= 0.5) || (r.spans > 0 && unindexed_share >= 0.5)) {
       std::vector<std::string> ev{
-          fmt::format("recommendations: {} of {} spans do a full table scan ({} rows scanned on "
-                      "average, db.index_used {})",
-                      f.rec_full_scans, r.spans, kilo(f.rec_rows_scanned),
-                      f.rec_index_used.empty() ? "NONE" : f.rec_index_used),
+          fmt::format("recommendations: {} of {} queries that ran did a full table scan ({} rows "
+                      "scanned on average); db.index_used NONE on {} of {} requests",
+                      f.rec_full_scans, f.rec_queries, kilo(f.rec_rows_scanned), f.rec_unindexed,
+                      r.spans),
           fmt::format("recommendations error rate {:.0f} %, mean {:.0f} ms", r.error_rate() * 100,
                       r.mean_ms)};
-      bool pool = f.scan_pool_queued > 0 || f.scan_rejections > 0 || f.scan_timeouts > 0;
+      bool pool = f.scan_rejections > 0 || f.scan_timeouts > 0 || f.scan_pool_queued >= 8;
       if (pool)
         ev.push_back(fmt::format("scan pool saturated: {:.0f} queued, {:.0f} busy, {:.0f} rejected, "
                                  "{:.0f} timed out",
                                  f.scan_pool_queued, f.scan_pool_busy, f.scan_rejections,
                                  f.scan_timeouts));
+      else if (f.scan_pool_queued > 0)
+        ev.push_back(fmt::format("scan pool queueing: {:.0f} waiting", f.scan_pool_queued));
       bool healthy = f.products.spans > 0 && f.products.error_rate() < 0.05;
       if (f.products.spans > 0)
         ev.push_back(fmt::format("baseline /products {} on the same database: {:.0f} % errors, "
@@ -163,7 +168,11 @@ Analysis analyze_live(const LiveFindings& f, const std::string& runbook) {
                                  healthy ? "healthy" : "also degraded",
                                  f.products.error_rate() * 100, f.products.mean_ms,
                                  f.products_index.empty() ? "?" : f.products_index));
-      if (f.demo_active)
+      if (f.demo_active && f.requests_minute >= 0)
+        ev.push_back(fmt::format("failing requests from demo minute {:.1f} (the clock at {:.1f}), "
+                                 "phase {}",
+                                 f.requests_minute, f.demo_minute, f.demo_phase));
+      else if (f.demo_active)
         ev.push_back(fmt::format("demo minute {:.1f}, phase {}", f.demo_minute, f.demo_phase));
       int64_t linked = 0;
       for (const auto& [reason, n] : f.checkout_reasons)
@@ -173,14 +182,15 @@ Analysis analyze_live(const LiveFindings& f, const std::string& runbook) {
                                  "recommendations ({})",
                                  linked, f.checkout.spans, codes(f.checkout_reasons)));
       add("missing_index",
-          fmt::format("recommendations does a full table scan ({} rows, index {}){}{} → missing "
+          fmt::format("recommendations does a full table scan ({}, index {}){}{} → missing "
                       "composite index on (category, active, price, popularity){}",
-                      kilo(f.rec_rows_scanned),
+                      f.rec_full_scans ? kilo(f.rec_rows_scanned) + " rows" : "every row",
                       f.rec_index_used.empty() ? "NONE" : f.rec_index_used,
                       pool ? ", scan pool saturated" : "",
                       healthy ? ", baseline /products healthy on the same database" : "",
                       linked > 0 ? "; checkout failures are recommendations timeouts" : ""),
-          (flow_monitor ? 2.0 : 0.5) + 2 * scan_share + (pool ? 0.5 : 0) + (healthy ? 0.5 : 0),
+          (flow_monitor ? 2.0 : 0.5) + 2 * std::max(scan_share, unindexed_share) +
+              (pool ? 0.5 : 0) + (healthy ? 0.5 : 0),
           std::move(ev));
     }
   }

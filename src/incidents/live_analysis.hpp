@@ -48,6 +48,8 @@ struct LiveFindings {
 
   // The catalog and checkout (seed 002).
   RouteFindings recommendations, products, checkout;
+  int64_t rec_unindexed = 0;  // spans whose plan uses no index (db.index_used NONE)
+  int64_t rec_queries = 0;    // spans whose query ran (they carry db.full_table_scan)
   int64_t rec_full_scans = 0;
   double rec_rows_scanned = 0;   // mean over the scans
   std::string rec_index_used;    // NONE when it scans
@@ -59,7 +61,8 @@ struct LiveFindings {
 
   // The demo clock.
   bool demo_active = false;
-  double demo_minute = 0;
+  double demo_minute = 0;        // the demo clock when the findings were read
+  double requests_minute = -1;   // median demo.minute of the window's failing requests (-1: none)
   std::string demo_phase;
 
   std::vector<FaultFinding> faults;      // active in /admin/faults

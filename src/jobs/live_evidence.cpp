@@ -95,6 +95,7 @@ incidents::LiveFindings findings_from(const json::array& spans, std::string_view
   double hint_sum = 0, model_sum = 0, in_sum = 0, out_sum = 0, rows_sum = 0;
   int64_t model_n = 0, tokens_n = 0;
   std::vector<std::pair<double, std::string>> notable;  // (duration, trace id) of slow or failing
+  std::vector<double> failing_minutes;
   double before_in_sum = 0;
   int64_t before_n = 0;
   double rec_scan_ms_sum = 0;
@@ -146,14 +147,18 @@ incidents::LiveFindings findings_from(const json::array& spans, std::string_view
     } else if (route == "/products/recommendations") {
       rec.add(ms, status, status >= 500, str(attrs, "db.index_used"));
       if (str(attrs, "traffic.type") == "demo") ++f.demo_spans;
+      if (str(attrs, "db.index_used") == "NONE") {
+        ++f.rec_unindexed;
+        f.rec_index_used = "NONE";
+      }
+      if (attrs.count("db.full_table_scan")) ++f.rec_queries;
       if (num(attrs, "db.full_table_scan") > 0) {
         ++f.rec_full_scans;
         rows_sum += num(attrs, "db.rows_scanned");
-        f.rec_index_used = str(attrs, "db.index_used");
       }
       if (attrs.count("demo.minute")) {
         f.demo_active = true;
-        f.demo_minute = std::max(f.demo_minute, num(attrs, "demo.minute"));
+        if (status >= 500) failing_minutes.push_back(num(attrs, "demo.minute"));
         f.demo_phase = str(attrs, "demo.phase");
       }
     } else if (route == "/products") {
@@ -173,6 +178,11 @@ incidents::LiveFindings findings_from(const json::array& spans, std::string_view
   if (tokens_n) {
     f.mean_input_tokens = in_sum / double(tokens_n);
     f.mean_output_tokens = out_sum / double(tokens_n);
+  }
+  if (!failing_minutes.empty()) {
+    std::nth_element(failing_minutes.begin(), failing_minutes.begin() + failing_minutes.size() / 2,
+                     failing_minutes.end());
+    f.requests_minute = failing_minutes[failing_minutes.size() / 2];
   }
   if (before_n) f.baseline_input_tokens = before_in_sum / double(before_n);
   if (f.rec_full_scans) f.rec_rows_scanned = rows_sum / double(f.rec_full_scans);

@@ -114,6 +114,11 @@ TEST(LiveEvidence, ErrorInjectionIsMalformedRequestsByErrorCode) {
 
 TEST(LiveEvidence, BlackFridayIsTheMissingCompositeIndexWithCheckoutLinked) {
   json::array spans;
+  for (int i = 0; i < 40; ++i)  // scripted failures: no query ran
+    spans.push_back(span("/products/recommendations", 503, 2500,
+                         {{"db.index_used", "NONE"}, {"traffic.type", "demo"},
+                          {"demo.minute", 22.4}, {"demo.phase", "critical"},
+                          {"demo.scripted_failure", true}}));
   for (int i = 0; i < 40; ++i)
     spans.push_back(span("/products/recommendations", i % 5 ? 503 : 200, 4800,
                          {{"db.index_used", "NONE"}, {"db.full_table_scan", true},
@@ -144,7 +149,8 @@ TEST(LiveEvidence, BlackFridayIsTheMissingCompositeIndexWithCheckoutLinked) {
   std::string ev;
   for (const auto& e : top.evidence) ev += e + "\n";
   EXPECT_TRUE(contains(ev, "120 rejected")) << ev;  // the scan pool only, not the indexed one
-  EXPECT_TRUE(contains(ev, "demo minute 22.4, phase critical")) << ev;
+  EXPECT_TRUE(contains(ev, "failing requests from demo minute 22.4 (the clock at 22.4), phase critical"))
+      << ev;
   EXPECT_TRUE(contains(ev, "10 of 10 checkouts failed calling recommendations")) << ev;
   ASSERT_FALSE(a.actions.empty());
   EXPECT_EQ(a.actions[0].type, "create_index");
