@@ -94,9 +94,10 @@ std::string phase_text(const SimulationRecord& r, const incidents::IncidentScena
   if (r.status == SimulationStatus::failed) return "failed: " + r.error;
   if (r.status == SimulationStatus::running) return "played; no analysis asked (--no-analyze)";
   double took = r.ended_at ? *r.ended_at - r.started_at : 0;
-  return fmt::format("{} after {:.1f} s: {} hypotheses, {} actions",
+  return fmt::format("{} after {:.1f} s: {} {}, {} {}",
                      r.status == SimulationStatus::stopped ? "stopped" : "completed", took,
-                     r.hypotheses_count, r.actions_count);
+                     r.hypotheses_count, r.hypotheses_count == 1 ? "hypothesis" : "hypotheses",
+                     r.actions_count, r.actions_count == 1 ? "action" : "actions");
 }
 
 std::string incident_url(const std::string& dashboard, const std::string& id) {
