@@ -32,6 +32,7 @@
 #include "http/simple_get.hpp"
 #include "http/url.hpp"
 #include "jobs/demo_script_job.hpp"
+#include "cli/incident_wiring.hpp"
 #include "cli/monitor_flags.hpp"
 #include "jobs/monitor_runner.hpp"
 #include "jobs/target_session.hpp"
@@ -288,6 +289,9 @@ int demo_checked(DemoOptions& o) {
   }
   control::IncidentApi incident_api(*store, served_url(c.host, service->port()));
   api.set_incidents(&incident_api);
+  auto wiring = wire_incidents(incident_api, *store, &svc->registry(),
+                               served_url(c.host, service->port()), service->url(), c.key,
+                               monitors.get(), scale.value_or(1));
   bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   service->start();
@@ -454,6 +458,8 @@ int serve_checked(ServeOptions& o) {
   }
   control::IncidentApi incident_api(*store, served_url(c.host, server->port()));
   api.set_incidents(&incident_api);
+  auto wiring = wire_incidents(incident_api, *store, nullptr, served_url(c.host, server->port()),
+                               target, target_key, monitors.get());
   bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   server->start();

@@ -23,6 +23,7 @@ namespace {
 constexpr std::string_view kIncidents = "/api/v1/incidents";
 constexpr std::string_view kWebhook = "/api/v1/alerts/webhook";
 constexpr std::string_view kScenarios = "/api/v1/simulator/scenarios";
+constexpr std::string_view kSimulations = "/api/v1/simulator/simulations";
 
 std::string severity_of_monitor(const std::string& s) {
   return s == "page" ? "critical" : s == "ticket" ? "medium" : s == "warning" ? "low" : s;
@@ -61,12 +62,16 @@ IncidentApi::IncidentApi(incidents::IncidentStore& store, std::string dashboard_
 bool IncidentApi::is_incident_path(std::string_view path) {
   return path == kIncidents || path.starts_with(std::string(kIncidents) + "/") ||
          path.starts_with("/api/v1/alerts") || path == kScenarios ||
-         path.starts_with(std::string(kScenarios) + "/");
+         path.starts_with(std::string(kScenarios) + "/") || path == kSimulations ||
+         path.starts_with(std::string(kSimulations) + "/");
 }
 
 // GET /api/v1/simulator/scenarios[?tag=&difficulty=&severity=] and /{id}: the catalogue.
-void IncidentApi::scenarios(const http::ServerRequest& req, const http::Reply& reply) {
+void IncidentApi::scenarios(const http::ServerRequest& req, const http::Reply& reply,
+                            const RequestGuard& guard) {
   const std::string_view path = req.path();
+  if (path.ends_with("/start") && path.size() > kScenarios.size() + 7)
+    return simulations(req, reply, guard);
   if (req.method != "GET" && req.method != "HEAD") return reply.send(method_not_allowed(req, "GET"));
   if (path == kScenarios) {
     const std::string_view q = req.query();
@@ -96,9 +101,7 @@ void IncidentApi::scenarios(const http::ServerRequest& req, const http::Reply& r
   }
   std::string_view id = path.substr(kScenarios.size() + 1);
   if (id.find('/') != std::string_view::npos)
-    return reply.send(error_response(ApiError{
-        501, "not_implemented", "path",
-        "starting simulations is not in this version yet (issue 12): the catalogue is"}));
+    return reply.send(not_found(fmt::format("no route for {} {}", req.method, path)));
   const auto* sc = incidents::find_incident_scenario(id);
   if (!sc) return reply.send(not_found(fmt::format("no incident scenario '{}'", id)));
   return reply.send(json_response(200, incidents::scenario_details_json(*sc)));
@@ -119,8 +122,10 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
     for (const auto& a : n.alerts) {
       const std::string key = "alertmanager:" + a.fingerprint;
       if (a.status == incidents::AlertStatus::resolved) {
-        if (auto inc = store_.resolve_by_dedup_key(key, "resolved by Alertmanager"))
+        if (auto inc = store_.resolve_by_dedup_key(key, "resolved by Alertmanager")) {
           resolved.emplace_back(inc->id);
+          tell(*inc, true);
+        }
         continue;
       }
       incidents::Incident draft;
@@ -136,16 +141,33 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
       draft.timeline.push_back(
           {a.starts_at.unix_s.value_or(0), "alert",
            label_or(a.annotations, "description", fmt::format("{} firing (Alertmanager)", name))});
-      opened.emplace_back(store_.open_or_update(draft).id);
+      auto inc = store_.open_or_update(draft);
+      const bool fresh = inc.timeline.size() == draft.timeline.size() + 1;  // + "opened"
+      if (fresh && live_analyzer_) {
+        // A new incident: explain it as the monitor its alert stands for.
+        monitors::MonitorEvent e;
+        e.monitor_id = draft.monitor_id.empty() ? name : draft.monitor_id;
+        e.monitor_name = name;
+        e.service = draft.service;
+        e.severity = draft.severity;
+        e.to = monitors::MonitorState::alert;
+        e.t_unix = a.starts_at.unix_s.value_or(0);
+        e.reason = label_or(a.annotations, "description", name);
+        inc = explain(std::move(inc), e);
+      }
+      if (fresh) tell(inc, false);
+      opened.emplace_back(inc.id);
     }
     return reply.send(json_response(
         200, json::object{{"received", n.alerts.size()}, {"incidents", std::move(opened)},
                           {"resolved", std::move(resolved)}}));
   }
   if (auto e = guard.check_key(req)) return reply.send(error_response(*e));
-  if (path.starts_with(kScenarios)) return scenarios(req, reply);
+  if (path.starts_with(kScenarios)) return scenarios(req, reply, guard);
+  if (path.starts_with(kSimulations)) return simulations(req, reply, guard);
   if (path == kIncidents) {
-    if (!get) return reply.send(method_not_allowed(req, "GET"));
+    if (post) return quick_incident(req, reply, guard);
+    if (!get) return reply.send(method_not_allowed(req, "GET, POST"));
     incidents::IncidentFilter f;
     const std::string_view q = req.query();
     if (auto s = http::query_param(q, "status"); s && !s->empty()) {
@@ -189,13 +211,18 @@ void IncidentApi::route(const http::ServerRequest& req, const http::Reply& reply
   const std::string& text = std::get<std::string>(note);
   auto inc = action == "acknowledge" ? store_.acknowledge(id, text) : store_.resolve(id, text);
   if (!inc) return reply.send(not_found(fmt::format("no incident '{}'", id)));
+  if (action == "resolve") tell(*inc, true);
   return reply.send(json_response(200, incidents::to_json(*inc)));
 }
 
 std::optional<incidents::Incident> IncidentApi::on_monitor_event(const monitors::MonitorEvent& e) {
   const std::string key = "monitor:" + e.monitor_id;
-  if (e.to == monitors::MonitorState::ok && e.from == monitors::MonitorState::alert)
-    return store_.resolve_by_dedup_key(key, fmt::format("{} recovered: {}", e.monitor_name, e.reason));
+  if (e.to == monitors::MonitorState::ok && e.from == monitors::MonitorState::alert) {
+    auto inc =
+        store_.resolve_by_dedup_key(key, fmt::format("{} recovered: {}", e.monitor_name, e.reason));
+    if (inc) tell(*inc, true);
+    return inc;
+  }
   if (e.to != monitors::MonitorState::alert) return std::nullopt;
   incidents::Incident draft;
   draft.title = e.monitor_name;
@@ -214,7 +241,39 @@ std::optional<incidents::Incident> IncidentApi::on_monitor_event(const monitors:
     m.unit = e.unit;
     draft.evidence.metrics.push_back(m);
   }
-  return store_.open_or_update(draft);
+  auto inc = store_.open_or_update(draft);
+  if (inc.timeline.size() != draft.timeline.size() + 1) return inc;  // a repeat: "repeated"
+  inc = explain(std::move(inc), e);
+  tell(inc, false);
+  return inc;
+}
+
+incidents::Incident IncidentApi::explain(incidents::Incident inc, const monitors::MonitorEvent& e) {
+  if (!live_analyzer_) return inc;
+  try {
+    auto a = live_analyzer_(e);
+    if (!a) return inc;
+    incidents::Evidence ev = a->evidence;
+    // Keep what the alert itself said (its value) beside what the analysis found.
+    for (const auto& m : inc.evidence.metrics)
+      if (std::none_of(ev.metrics.begin(), ev.metrics.end(),
+                       [&](const auto& x) { return x.name == m.name; }))
+        ev.metrics.insert(ev.metrics.begin(), m);
+    if (auto stored = store_.set_analysis(inc.id, a->hypotheses, a->actions, ev)) inc = *stored;
+    if (!a->summary.empty())
+      if (auto stored = store_.add_timeline(inc.id, {0, "analysis", a->summary})) inc = *stored;
+  } catch (const std::exception& ex) {
+    store_.add_timeline(inc.id, {0, "note", std::string("analysis failed: ") + ex.what()});
+  }
+  return inc;
+}
+
+void IncidentApi::tell(const incidents::Incident& inc, bool resolved) const {
+  if (!notifier_) return;
+  try {
+    notifier_(inc, resolved);
+  } catch (const std::exception&) {
+  }
 }
 
 }  // namespace trafficsim::control

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <cmath>
@@ -186,6 +187,16 @@ void TargetService::Impl::respond(const ExchangePtr& ex, ServerResponse response
   span.end_unix_nano = span.start_unix_nano + static_cast<uint64_t>(seconds * 1e9);
   span.status = status >= 500 ? telemetry::SpanStatusCode::error : telemetry::SpanStatusCode::unset;
   span.attributes = std::move(ex->attributes);
+  // The API's error code on failed answers (error.type, as the semantic conventions name it):
+  // what the live analysis breaks an error burst down by. Parsed only on the error path.
+  if (status >= 400 && !span.attributes.contains("error.type") && !response.body.empty() &&
+      response.body.front() == '{') {
+    boost::system::error_code ec;
+    json::value v = json::parse(response.body, ec);
+    if (!ec && v.is_object())
+      if (auto* code = v.as_object().if_contains("error"); code && code->is_string())
+        span.attributes["error.type"] = code->as_string();
+  }
   span.attributes["http.request.method"] = req.method;
   span.attributes["http.route"] = ex->route;
   span.attributes["url.path"] = req.path();

@@ -39,6 +39,7 @@ void TargetService::Impl::classify(const ExchangePtr& ex) {
   ex->attributes["gen_ai.usage.input_tokens"] = c.input_tokens;
   ex->attributes["gen_ai.usage.output_tokens"] = c.output_tokens;
   ex->attributes["llm.category"] = c.category;
+  ex->attributes["llm.model_latency_ms"] = c.model_latency_ms;
   if (fault_ms > 0) ex->attributes["fault.delay_ms"] = fault_ms;
 
   json::object body{

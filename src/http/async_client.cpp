@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -81,6 +82,8 @@ class Call : public std::enable_shared_from_this<Call> {
       if (e) return self->fail(e, "read");
       ClientResult r;
       r.status = static_cast<int>(self->parser_.get().result_int());
+      for (const auto& field : self->parser_.get())
+        r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       r.body = std::move(self->parser_.get().body());
       self->complete(std::move(r));
     });
@@ -136,6 +139,12 @@ void start_call(asio::io_context& ioc, ClientRequest request,
 }
 
 }  // namespace
+
+std::optional<std::string_view> ClientResult::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (boost::beast::iequals(key, name)) return std::string_view(value);
+  return std::nullopt;
+}
 
 void async_http_call(Server& server, ClientRequest request,
                      std::function<void(ClientResult)> done) {

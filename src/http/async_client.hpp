@@ -6,7 +6,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,7 +22,10 @@ struct ClientResult {
   ClientOutcome outcome = ClientOutcome::ok;
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // the response's, in order
   std::string error;  // what went wrong, for logs
+  // The first response header with this name (case-insensitive), e.g. Retry-After.
+  std::optional<std::string_view> header(std::string_view name) const;
 };
 
 struct ClientRequest {

@@ -104,6 +104,8 @@ SimulationRunner::SimulationRunner(SimulationOptions options)
     : options_(std::move(options)), injector_(options_.registry) {
   if (!options_.store) throw std::invalid_argument("SimulationRunner needs an incident store");
   options_.demo_wall_seconds = std::clamp(options_.demo_wall_seconds, 0.0, 10.0);
+  while (!options_.dashboard_url.empty() && options_.dashboard_url.back() == '/')
+    options_.dashboard_url.pop_back();
 }
 
 SimulationRunner::~SimulationRunner() {

@@ -38,6 +38,8 @@ class MonitorRunner {
 
   explicit MonitorRunner(MonitorRunnerOptions options);
   ~MonitorRunner();  // stops and joins
+  // The monitors as written (unscaled), e.g. for their runbooks.
+  const std::vector<monitors::MonitorSpec>& specs() const { return options_.monitors; }
   MonitorRunner(const MonitorRunner&) = delete;
   MonitorRunner& operator=(const MonitorRunner&) = delete;
 

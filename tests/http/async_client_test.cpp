@@ -58,6 +58,22 @@ TEST_P(AsyncClientTest, CallReturnsTheStatusAndBody) {
   EXPECT_EQ(r.body, "POST /orders?x=1 payload abc");
 }
 
+TEST_P(AsyncClientTest, ResponseHeadersAreReturnedAndFoundByAnyCase) {
+  auto target = start_server({}, [](std::shared_ptr<const ServerRequest>, Reply reply) {
+    ServerResponse response{429, "application/json", "{}"};
+    response.headers = {{"Retry-After", "7"}};
+    reply.send(std::move(response));
+  });
+  ClientRequest req;
+  req.url = target->url() + "/";
+  auto r = call(req);
+  EXPECT_EQ(r.outcome, ClientOutcome::ok) << r.error;
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.header("retry-after").value_or("-"), "7");
+  EXPECT_EQ(r.header("Content-Type").value_or("-"), "application/json");
+  EXPECT_FALSE(r.header("X-Absent"));
+}
+
 TEST_P(AsyncClientTest, ServerThatDoesNotAnswerInTimeIsATimeout) {
   test::ParkedReplies parked;
   auto target = start_server({}, parked.handler());
