@@ -128,6 +128,31 @@ TEST(IncidentCli, ValidateMeetsTheBarsAndPrintsTheTable) {
   EXPECT_EQ(run_process({kBinary, "incident", "validate", "--variants", "0"}, 10s).exit_code, 2);
 }
 
+TEST(IncidentCli, ThroughAServerTheRunInjectsMetricsAndReadsTheIncidentBack) {
+  trafficsim::testing::TempDir dir;
+  trafficsim::testing::BackgroundProcess demo(
+      {kBinary, "demo", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(),
+       "--catalog-rows", "500", "--no-color", "-q"});
+  ASSERT_TRUE(demo.wait_for_stdout("\n", 30s)) << demo.current_stderr();
+  std::string url = demo.current_stdout().substr(0, demo.current_stdout().find_first_of(" \n"));
+  ASSERT_EQ(url.rfind("http://", 0), 0u) << demo.current_stdout();
+  auto run = run_process({kBinary, "incident", "cpu_spike_traffic_surge", "--server", url,
+                          "--json", "--seed", "4"},
+                         30s);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto answer = json::parse(run.out).as_object();
+  const auto& sim = answer.at("simulation").as_object();
+  EXPECT_EQ(sim.at("status").as_string(), "completed");
+  EXPECT_TRUE(sim.at("metrics_injected").as_bool());  // the demo's target publishes them
+  const auto& incident = answer.at("incident").as_object();
+  EXPECT_EQ(incident.at("id").as_string(), sim.at("incident_id").as_string());
+  ASSERT_FALSE(incident.at("hypotheses").as_array().empty());
+  EXPECT_EQ(incident.at("hypotheses").as_array()[0].at("category").as_string(), "capacity");
+  // An unknown id is refused before anything is sent.
+  auto unknown = run_process({kBinary, "incident", "--server", url, "no_such_incident"}, 10s);
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+}
+
 TEST(IncidentCli, AnUnknownIdExitsTwoNamingIt) {
   auto run = run_process({kBinary, "incident", "no_such_incident", "--no-pause"}, 10s);
   EXPECT_EQ(run.exit_code, 2);
