@@ -4,6 +4,7 @@
 // `incident validate`.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 
 #include <boost/json.hpp>
@@ -151,6 +152,21 @@ TEST(IncidentCli, ThroughAServerTheRunInjectsMetricsAndReadsTheIncidentBack) {
   // An unknown id is refused before anything is sent.
   auto unknown = run_process({kBinary, "incident", "--server", url, "no_such_incident"}, 10s);
   EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+}
+
+TEST(IncidentCli, CtrlCStopsARealtimeRunWhichIsAnalyzedOnWhatWasPlayed) {
+  trafficsim::testing::TempDir dir;
+  trafficsim::testing::BackgroundProcess run(
+      {kBinary, "incident", "latency_spike_database", "--mode", "realtime", "--no-color",
+       "--incidents-db", (dir.path() / "incidents.sqlite").string()});
+  ASSERT_TRUE(run.wait_for_stdout("opened; playing 240 s of scenario time in 240 s", 10s))
+      << run.current_stdout() << run.current_stderr();
+  ASSERT_TRUE(run.send_signal(SIGINT));
+  auto done = run.wait(20s);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  for (const char* text : {"stopping: analyzing what was played", "stopped after",
+                           "simulation stopped", "#incident=inc-"})
+    EXPECT_NE(done.out.find(text), std::string::npos) << text << "\n" << done.out;
 }
 
 TEST(IncidentCli, AnUnknownIdExitsTwoNamingIt) {
