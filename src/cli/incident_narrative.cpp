@@ -34,6 +34,7 @@ std::string say(double v, const std::string& unit) {
     if (std::abs(v) >= 1e6) return fmt::format("{:.3g} MB", v / 1e6);
     return fmt::format("{:g} bytes", v);
   }
+  if (unit == "state") return v >= 0.5 ? "open" : "closed";
   if (unit == "%") return fmt::format("{:g} %", v);
   if (unit == "s") return std::abs(v) < 1 ? fmt::format("{:g} ms", v * 1000) : fmt::format("{:g} s", v);
   std::string n = std::abs(v) >= 1e6    ? fmt::format("{:.3g} million", v / 1e6)
@@ -85,7 +86,7 @@ IncidentStory memory_leak(Numbers n) {
       "The cache that never forgot",
       fmt::format("It is a quiet afternoon at {0}. Every checkout passes through it, and it does its "
                   "work with about {1} of memory in use; its heap holds some {2}, and the garbage "
-                  "collector has run {3} times — the steady rhythm of a service that cleans up "
+                  "collector has run {3} so far — the steady rhythm of a service that cleans up "
                   "after itself. {4} ago {5} went out: \"{6}\". The deployment was green; nobody "
                   "thought twice about it.",
                   svc, n.base("memory_usage_bytes"), n.base("heap_allocations"),
@@ -354,7 +355,7 @@ int tell_incident_story(const IncidentScenario& sc, const IncidentRunOptions& op
   act(3, "The diagnosis", st);
   paragraph(story.diagnosis);
   fmt::print("\n");
-  print_hypotheses(r.incident.hypotheses, st);
+  print_hypotheses(r.incident.hypotheses, st, /*with_evidence=*/false);
   if (!r.incident.hypotheses.empty()) {
     const auto& top = r.incident.hypotheses.front();
     fmt::print("\n  {} {} leads with {:.0f} % confidence because:\n", st.bold("Why:"),

@@ -83,7 +83,8 @@ std::string bar(double share) {
 
 }  // namespace
 
-void print_hypotheses(const std::vector<incidents::Hypothesis>& hypotheses, const Style& st) {
+void print_hypotheses(const std::vector<incidents::Hypothesis>& hypotheses, const Style& st,
+                      bool with_evidence) {
   if (hypotheses.empty()) {
     fmt::print("  {}\n", st.dim("no hypotheses (nothing deviated, or the analysis was skipped)"));
     return;
@@ -103,8 +104,9 @@ void print_hypotheses(const std::vector<incidents::Hypothesis>& hypotheses, cons
                                                  : st.dim(conf);
     fmt::print("  {:>2}  {}  {}  {}\n", rank, padded(h.category, cat_w, cat), conf_col,
                h.description);
-    for (const auto& e : h.evidence)
-      fmt::print("  {:>2}  {}  {}\n", "", std::string(cat_w + 18, ' '), st.dim("· " + e));
+    if (with_evidence)
+      for (const auto& e : h.evidence)
+        fmt::print("  {:>2}  {}  {}\n", "", std::string(cat_w + 18, ' '), st.dim("· " + e));
   }
 }
 

@@ -24,7 +24,9 @@ std::string short_number(double v);
 std::string padded(std::string_view plain, size_t width, const std::string& coloured);
 
 void print_scenario_details(const incidents::IncidentScenario& scenario, const Style& st);
-void print_hypotheses(const std::vector<incidents::Hypothesis>& hypotheses, const Style& st);
+// `with_evidence`: each hypothesis' evidence beneath it.
+void print_hypotheses(const std::vector<incidents::Hypothesis>& hypotheses, const Style& st,
+                      bool with_evidence = true);
 void print_actions(const std::vector<incidents::Action>& actions, const Style& st);
 
 }  // namespace trafficsim::cli
