@@ -38,8 +38,8 @@ void print_list(const Style& st) {
   for (const auto& sc : all) {
     std::string sev(incidents::to_string(sc.severity));
     fmt::print("{:<{}}  {:<{}}  {:<12}  {}  {}\n", sc.id, id_w, sc.name, name_w,
-               incidents::to_string(sc.difficulty), padded(sev, 8, coloured_severity(st, sc.severity)),
-               joined(sc.tags));
+               incidents::to_string(sc.difficulty),
+               padded(sev, 8, coloured_severity(st, sc.severity)), joined(sc.tags));
   }
   fmt::print("\n{}\n", st.dim("trafficsim incident ID runs one (--show: its details only); the "
                               "dashboard and GET /api/v1/simulator/scenarios list them too"));
@@ -135,7 +135,8 @@ std::optional<std::string> conflicting(const IncidentOptions& o) {
                 (o.interactive ? 1 : 0);
   if (targets != 1) return "give one of --list, an ID, --file FILE, --interactive or validate";
   if (o.show && (o.list || o.interactive)) return "--show goes with an ID or --file FILE";
-  if (o.json && (o.narrative || o.interactive)) return "--json does not go with --narrative or --interactive";
+  if (o.json && (o.narrative || o.interactive))
+    return "--json does not go with --narrative or --interactive";
   if (o.show && o.narrative) return "--show and --narrative do not go together";
   if (!o.server.empty() && !o.file.empty())
     return "--file runs in this process only (the REST API runs the built-in scenarios)";

@@ -36,10 +36,12 @@ std::string say(double v, const std::string& unit) {
   }
   if (unit == "state") return v >= 0.5 ? "open" : "closed";
   if (unit == "%") return fmt::format("{:g} %", v);
-  if (unit == "s") return std::abs(v) < 1 ? fmt::format("{:g} ms", v * 1000) : fmt::format("{:g} s", v);
-  std::string n = std::abs(v) >= 1e6    ? fmt::format("{:.3g} million", v / 1e6)
-                  : std::abs(v) >= 1000 ? format_count(static_cast<uint64_t>(std::llround(std::abs(v))))
-                                        : fmt::format("{:g}", v);
+  if (unit == "s")
+    return std::abs(v) < 1 ? fmt::format("{:g} ms", v * 1000) : fmt::format("{:g} s", v);
+  std::string n = std::abs(v) >= 1e6 ? fmt::format("{:.3g} million", v / 1e6)
+                  : std::abs(v) >= 1000
+                      ? format_count(static_cast<uint64_t>(std::llround(std::abs(v))))
+                      : fmt::format("{:g}", v);
   return unit.empty() ? n : n + " " + unit;
 }
 
@@ -84,13 +86,14 @@ IncidentStory memory_leak(Numbers n) {
   const auto& svc = n.sc.service;
   return {
       "The cache that never forgot",
-      fmt::format("It is a quiet afternoon at {0}. Every checkout passes through it, and it does its "
-                  "work with about {1} of memory in use; its heap holds some {2}, and the garbage "
-                  "collector has run {3} so far — the steady rhythm of a service that cleans up "
-                  "after itself. {4} ago {5} went out: \"{6}\". The deployment was green; nobody "
-                  "thought twice about it.",
-                  svc, n.base("memory_usage_bytes"), n.base("heap_allocations"),
-                  n.base("gc_collections_total"), n.minutes_ago(), n.deployed(svc), n.change()),
+      fmt::format(
+          "It is a quiet afternoon at {0}. Every checkout passes through it, and it does its "
+          "work with about {1} of memory in use; its heap holds some {2}, and the garbage "
+          "collector has run {3} so far — the steady rhythm of a service that cleans up "
+          "after itself. {4} ago {5} went out: \"{6}\". The deployment was green; nobody "
+          "thought twice about it.",
+          svc, n.base("memory_usage_bytes"), n.base("heap_allocations"),
+          n.base("gc_collections_total"), n.minutes_ago(), n.deployed(svc), n.change()),
       fmt::format("Then the memory line starts to lean. It does not jump: it climbs, a little with "
                   "every request, and it never comes back down. The heap fills towards {0}, the "
                   "collector runs harder and harder ({1}) and gets nothing back, and memory heads "
@@ -227,12 +230,11 @@ IncidentStory dependency(Numbers n) {
 IncidentStory generic(const IncidentScenario& sc) {
   std::string baselines, bends;
   for (const auto& m : sc.metrics) {
-    baselines += fmt::format("{}{} at {}", baselines.empty() ? "" : ", ", m.name,
-                             say(m.baseline, m.unit));
-    bends += fmt::format("{}{} goes to {} ({:.1f}σ, {})", bends.empty() ? "" : "; ", m.name,
-                         say(m.value, m.unit),
-                         incidents::deviation_sigma(m.value, m.baseline, m.sigma),
-                         incidents::to_string(m.pattern));
+    baselines +=
+        fmt::format("{}{} at {}", baselines.empty() ? "" : ", ", m.name, say(m.baseline, m.unit));
+    bends += fmt::format(
+        "{}{} goes to {} ({:.1f}σ, {})", bends.empty() ? "" : "; ", m.name, say(m.value, m.unit),
+        incidents::deviation_sigma(m.value, m.baseline, m.sigma), incidents::to_string(m.pattern));
   }
   std::string context = "Nothing has been deployed recently.";
   if (!sc.context.recent_deployments.empty()) {
@@ -295,7 +297,8 @@ IncidentStory incident_story(const IncidentScenario& sc) {
   };
   static const Known kKnown[] = {
       {"memory_leak_gradual",
-       {"memory_usage_bytes", "heap_allocations", "gc_collections_total"}, memory_leak},
+       {"memory_usage_bytes", "heap_allocations", "gc_collections_total"},
+       memory_leak},
       {"cpu_spike_traffic_surge",
        {"cpu_usage_percent", "http_requests_per_second", "http_request_duration_p95_seconds"},
        cpu_spike},
@@ -306,7 +309,8 @@ IncidentStory incident_story(const IncidentScenario& sc) {
        {"kube_pod_container_restarts_total", "kube_pod_ready_count", "http_requests_per_second"},
        crash_loop},
       {"dependency_failure_timeout",
-       {"external_api_call_duration_seconds", "http_500_errors"}, dependency},
+       {"external_api_call_duration_seconds", "http_500_errors"},
+       dependency},
   };
   for (const auto& k : kKnown) {
     if (k.id != sc.id) continue;
@@ -336,10 +340,11 @@ int tell_incident_story(const IncidentScenario& sc, const IncidentRunOptions& op
   paragraph(story.wrong);
   fmt::print("\n");
   for (const auto& m : sc.metrics)
-    fmt::print("    {:<36} {} → {}  {}\n", m.name, say(m.baseline, m.unit),
-               st.red(st.bold(say(m.value, m.unit))),
-               st.dim(fmt::format("{:.1f}σ, {}", incidents::deviation_sigma(m.value, m.baseline, m.sigma),
-                                  incidents::to_string(m.pattern))));
+    fmt::print(
+        "    {:<36} {} → {}  {}\n", m.name, say(m.baseline, m.unit),
+        st.red(st.bold(say(m.value, m.unit))),
+        st.dim(fmt::format("{:.1f}σ, {}", incidents::deviation_sigma(m.value, m.baseline, m.sigma),
+                           incidents::to_string(m.pattern))));
   fmt::print("\n");
   IncidentRunResult r;
   try {
@@ -348,8 +353,8 @@ int tell_incident_story(const IncidentScenario& sc, const IncidentRunOptions& op
     fmt::print(stderr, "trafficsim incident: {}\n", e.what());
     return e.exit_code;
   }
-  fmt::print("\n  Incident {} is open: {}, severity {}.\n", st.bold(r.incident.id), r.incident.title,
-             r.incident.severity);
+  fmt::print("\n  Incident {} is open: {}, severity {}.\n", st.bold(r.incident.id),
+             r.incident.title, r.incident.severity);
   pause_here(pause, st);
 
   act(3, "The diagnosis", st);
@@ -362,11 +367,12 @@ int tell_incident_story(const IncidentScenario& sc, const IncidentRunOptions& op
                st.cyan(top.category), top.confidence * 100);
     for (const auto& e : top.evidence) fmt::print("    · {}\n", e);
     if (!sc.expected_root_cause.empty())
-      fmt::print("  {}\n", top.category == sc.expected_root_cause
-                               ? st.green("✓ the cause the scenario was built around: " +
-                                          sc.expected_root_cause)
-                               : st.yellow("✗ the scenario was built around " +
-                                           sc.expected_root_cause + "; the analysis saw otherwise"));
+      fmt::print(
+          "  {}\n",
+          top.category == sc.expected_root_cause
+              ? st.green("✓ the cause the scenario was built around: " + sc.expected_root_cause)
+              : st.yellow("✗ the scenario was built around " + sc.expected_root_cause +
+                          "; the analysis saw otherwise"));
   }
   pause_here(pause, st);
 

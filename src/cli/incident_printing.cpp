@@ -21,10 +21,14 @@ std::string joined(const std::vector<std::string>& items, std::string_view sep) 
 std::string coloured_severity(const Style& st, incidents::Severity s) {
   std::string text(incidents::to_string(s));
   switch (s) {
-    case incidents::Severity::critical: return st.red(st.bold(text));
-    case incidents::Severity::high: return st.red(text);
-    case incidents::Severity::medium: return st.yellow(text);
-    default: return st.green(text);
+    case incidents::Severity::critical:
+      return st.red(st.bold(text));
+    case incidents::Severity::high:
+      return st.red(text);
+    case incidents::Severity::medium:
+      return st.yellow(text);
+    default:
+      return st.green(text);
   }
 }
 

@@ -60,8 +60,7 @@ class PhaseView {
     int cells = static_cast<int>(std::clamp(share, 0.0, 1.0) * 24);
     std::string bar;
     for (int i = 0; i < 24; ++i) bar += i < cells ? "█" : "░";
-    fmt::print("\r\033[K    {} {:>3.0f} %  {:.1f} s of {}", st_.cyan(bar),
-               share * 100, elapsed_s,
+    fmt::print("\r\033[K    {} {:>3.0f} %  {:.1f} s of {}", st_.cyan(bar), share * 100, elapsed_s,
                wall_s > 0 ? fmt::format("{:.1f} s", wall_s) : std::string("?"));
     std::fflush(stdout);
     drawn_ = true;
@@ -117,8 +116,8 @@ bool wait_tick(int stop_fd) {
   return false;
 }
 
-IncidentRunResult run_in_process(const incidents::IncidentScenario& sc,
-                                 const IncidentRunOptions& o, const Style& st) {
+IncidentRunResult run_in_process(const incidents::IncidentScenario& sc, const IncidentRunOptions& o,
+                                 const Style& st) {
   const std::string path = o.incidents_db.empty() ? default_incidents_db() : o.incidents_db;
   std::unique_ptr<incidents::IncidentStore> store;
   try {
@@ -166,7 +165,8 @@ IncidentRunResult run_in_process(const incidents::IncidentScenario& sc,
       now.swap(changes);
     }
     for (const auto& r : now) {
-      view.phase(r.phase + "/" + std::string(incidents::to_string(r.status)), phase_text(r, sc, st));
+      view.phase(r.phase + "/" + std::string(incidents::to_string(r.status)),
+                 phase_text(r, sc, st));
       finished |= r.status != SimulationStatus::running;
     }
     if (finished) break;
@@ -187,7 +187,8 @@ IncidentRunResult run_in_process(const incidents::IncidentScenario& sc,
   out.where = "in-process, incident store " + path;
   auto incident = store->get(final_record.incident_id);
   if (!incident)
-    throw IncidentRunError(1, fmt::format("incident {} is not in {}", final_record.incident_id, path));
+    throw IncidentRunError(1,
+                           fmt::format("incident {} is not in {}", final_record.incident_id, path));
   out.incident = std::move(*incident);
   out.incident_url = incident_url(dashboard, out.incident.id);
   return out;
@@ -234,9 +235,11 @@ class ServerApi {
         }
     }
     if (r->status == 200 && !ec && v.is_object()) return v.as_object();
-    std::string what = fmt::format("{} {}{} answered {}: {}", method, base_, path, r->status, message);
+    std::string what =
+        fmt::format("{} {}{} answered {}: {}", method, base_, path, r->status, message);
     if (r->status == 401 || r->status == 403)
-      throw IncidentRunError(1, what + " (give the server's key with --api-key or $TRAFFICSIM_API_KEY)");
+      throw IncidentRunError(
+          1, what + " (give the server's key with --api-key or $TRAFFICSIM_API_KEY)");
     if (r->status == 400 || r->status == 404 || r->status == 422) throw IncidentRunError(2, what);
     throw IncidentRunError(1, what);
   }
@@ -263,8 +266,7 @@ double number_field(const json::object& o, std::string_view key) {
 IncidentRunResult run_via_server(const incidents::IncidentScenario& sc, const IncidentRunOptions& o,
                                  const Style& st) {
   ServerApi api(o);
-  json::object body{{"auto_analyze", o.analyze},
-                    {"execution_mode", incidents::to_string(o.mode)}};
+  json::object body{{"auto_analyze", o.analyze}, {"execution_mode", incidents::to_string(o.mode)}};
   if (o.seed) body["seed"] = o.seed;
   const std::string start_path = "/api/v1/simulator/scenarios/" + sc.id + "/start";
   PhaseView view(st, o.progress);
@@ -287,14 +289,14 @@ IncidentRunResult run_via_server(const incidents::IncidentScenario& sc, const In
     if (status == "running")
       return phase == "analyzing"
                  ? std::string("analyzing")
-                 : fmt::format("incident {} opened on the server; playing {:g} s of scenario "
-                               "time ({})",
-                               st.bold(string_field(r, "incident_id")), sc.duration_seconds,
-                               r.if_contains("metrics_injected") &&
-                                       r.at("metrics_injected").is_bool() &&
-                                       r.at("metrics_injected").as_bool()
-                                   ? "metrics injected on its /metrics"
-                                   : "simulated metrics only");
+                 : fmt::format(
+                       "incident {} opened on the server; playing {:g} s of scenario "
+                       "time ({})",
+                       st.bold(string_field(r, "incident_id")), sc.duration_seconds,
+                       r.if_contains("metrics_injected") && r.at("metrics_injected").is_bool() &&
+                               r.at("metrics_injected").as_bool()
+                           ? "metrics injected on its /metrics"
+                           : "simulated metrics only");
     if (status == "failed") return "failed: " + string_field(r, "error");
     return fmt::format("{}: {} hypotheses, {} actions (incident {})", status,
                        number_field(r, "hypotheses_count"), number_field(r, "actions_count"),
@@ -312,12 +314,13 @@ IncidentRunResult run_via_server(const incidents::IncidentScenario& sc, const In
     if (stop && !stop_sent) {
       stop_sent = true;
       view.clear();
-      if (o.progress) fmt::print("  {}\n", st.yellow("stopping: the server analyzes what was played"));
+      if (o.progress)
+        fmt::print("  {}\n", st.yellow("stopping: the server analyzes what was played"));
       record = api.call("POST", "/api/v1/simulator/simulations/" + sim_id + "/stop", "{}",
                         std::chrono::seconds(20));
     } else {
-      record = api.call("GET", "/api/v1/simulator/simulations/" + sim_id, "",
-                        std::chrono::seconds(10));
+      record =
+          api.call("GET", "/api/v1/simulator/simulations/" + sim_id, "", std::chrono::seconds(10));
     }
   }
   view.phase("end", phase_of(record));
@@ -359,8 +362,8 @@ void print_run_result(const IncidentRunResult& r, const Style& st) {
   print_hypotheses(inc.hypotheses, st);
   fmt::print("\n{}\n", st.bold("Actions"));
   print_actions(inc.actions, st);
-  fmt::print("\n  simulation {} ({})\n", r.status == "completed" ? st.green(r.status) : st.yellow(r.status),
-             r.where);
+  fmt::print("\n  simulation {} ({})\n",
+             r.status == "completed" ? st.green(r.status) : st.yellow(r.status), r.where);
   if (!r.metrics_injected)
     fmt::print("  {}\n", st.dim("metrics_injected: false — the metrics were simulated for the "
                                 "analysis, not published on a /metrics (run it with --server "

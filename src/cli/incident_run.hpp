@@ -26,7 +26,7 @@ struct IncidentRunOptions {
   std::string dashboard;     // the incident's link; empty: the server's URL, else 127.0.0.1:8000
   incidents::ExecutionMode mode = incidents::ExecutionMode::demo;
   bool analyze = true;
-  uint64_t seed = 0;  // 0: drawn
+  uint64_t seed = 0;     // 0: drawn
   bool progress = true;  // the live line / phase lines (off for --json)
 };
 

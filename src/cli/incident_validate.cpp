@@ -18,7 +18,9 @@ namespace {
 
 constexpr const char* kCmd = "trafficsim incident validate";
 
-std::string percent(double share) { return fmt::format("{:.0f} %", share * 100); }
+std::string percent(double share) {
+  return fmt::format("{:.0f} %", share * 100);
+}
 
 // A rate against its bar: green when met, red when not (the plain text pads the column).
 std::string rate_cell(const Style& st, double share, double bar, size_t width) {
@@ -78,16 +80,17 @@ int run_incident_validate(const IncidentValidateOptions& o) {
     id_w = std::max(id_w, s.scenario_id.size());
     cause_w = std::max(cause_w, s.expected_root_cause.size());
   }
-  fmt::print("\n{}\n", st.bold(fmt::format("{:<{}}  {:<{}}  {:<10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>8}",
-                                           "scenario", id_w, "expected", cause_w, "as written",
-                                           "top-1", "top-3", "actions", "controls", "false")));
+  fmt::print("\n{}\n",
+             st.bold(fmt::format("{:<{}}  {:<{}}  {:<10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>8}",
+                                 "scenario", id_w, "expected", cause_w, "as written", "top-1",
+                                 "top-3", "actions", "controls", "false")));
   int v = 0, t1 = 0, t3 = 0, act = 0, c = 0, cf = 0, b = 0;
   for (const auto& s : report.scenarios) {
     std::string written = s.builtin_top1 ? "✓" : "✗ " + s.builtin_top;
     std::string written_col = s.builtin_top1 ? st.green(written) : st.red(st.bold(written));
     std::string false_text = std::to_string(s.controls_false);
-    fmt::print("{}  {:<{}}  {}  {}  {}  {}  {:>8}  {}\n", padded(s.scenario_id, id_w, st.bold(s.scenario_id)),
-               s.expected_root_cause, cause_w,
+    fmt::print("{}  {:<{}}  {}  {}  {}  {}  {:>8}  {}\n",
+               padded(s.scenario_id, id_w, st.bold(s.scenario_id)), s.expected_root_cause, cause_w,
                padded(s.builtin_top1 ? "x" : "x " + s.builtin_top, 10, written_col),
                rate_cell(st, s.top1_rate(), bar1, 7), rate_cell(st, s.top3_rate(), 0, 7),
                rate_cell(st, s.actions_rate(), 0, 7), s.controls,
@@ -97,13 +100,15 @@ int run_incident_validate(const IncidentValidateOptions& o) {
     c += s.controls, cf += s.controls_false, b += s.builtin_top1;
   }
   auto rate = [](int a, int n) { return n ? double(a) / n : 1.0; };
-  fmt::print("\n{} {}/{} as written top-1; variants {} top-1, {} top-3, {} with every expected "
-             "action ({} variants); {} false incidents in {} controls; {:.1f} s\n",
-             st.bold("totals:"), b, report.scenarios.size(), percent(rate(t1, v)),
-             percent(rate(t3, v)), percent(rate(act, v)), v, cf, c, report.seconds);
-  fmt::print("{} top-1 on every scenario as written, >= {} top-1 over each one's variants, no "
-             "false incident on any control\n",
-             st.bold("bars:  "), percent(bar1));
+  fmt::print(
+      "\n{} {}/{} as written top-1; variants {} top-1, {} top-3, {} with every expected "
+      "action ({} variants); {} false incidents in {} controls; {:.1f} s\n",
+      st.bold("totals:"), b, report.scenarios.size(), percent(rate(t1, v)), percent(rate(t3, v)),
+      percent(rate(act, v)), v, cf, c, report.seconds);
+  fmt::print(
+      "{} top-1 on every scenario as written, >= {} top-1 over each one's variants, no "
+      "false incident on any control\n",
+      st.bold("bars:  "), percent(bar1));
   bool any_miss = false;
   for (const auto& s : report.scenarios)
     for (const auto& m : s.misses) {
@@ -112,7 +117,7 @@ int run_incident_validate(const IncidentValidateOptions& o) {
       fmt::print("  {} {}\n", st.dim(s.scenario_id + ":"), m);
     }
   fmt::print("\n{}\n", report.passed() ? st.green(st.bold("PASSED: the analyzer meets the bars"))
-                                        : st.red(st.bold("FAILED: below the bars")));
+                                       : st.red(st.bold("FAILED: below the bars")));
   return report.passed() ? kExitOk : kExitRunFailed;
 }
 

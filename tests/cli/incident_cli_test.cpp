@@ -74,29 +74,30 @@ TEST(IncidentCli, ARunPrintsProgressHypothesesActionsAndTheIncidentLink) {
                           "3", "--incidents-db", db, "--dashboard", "http://dash.example:9000/"},
                          30s);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  for (const char* text : {"expected root cause database", "opened", "analyzing", "completed",
-                           "Hypotheses", "database", "Actions", "create_index", "blast radius",
-                           "runbook:", "metrics_injected: false",
-                           "http://dash.example:9000/#incident=inc-"})
+  for (const char* text :
+       {"expected root cause database", "opened", "analyzing", "completed", "Hypotheses",
+        "database", "Actions", "create_index", "blast radius",
+        "runbook:", "metrics_injected: false", "http://dash.example:9000/#incident=inc-"})
     EXPECT_NE(run.out.find(text), std::string::npos) << text << "\n" << run.out;
 }
 
 TEST(IncidentCli, InteractiveRunsTheScenarioChosenOnStdinAndReasksOnBadInput) {
   trafficsim::testing::TempDir dir;
   const std::string db = (dir.path() / "incidents.sqlite").string();
-  auto run = run_process({"/bin/sh", "-c",
-                          "printf 'seven\\n2\\n' | '" + kBinary +
-                              "' incident --interactive --no-color --seed 5 --incidents-db '" +
-                              db + "'"},
-                         30s);
+  auto run =
+      run_process({"/bin/sh", "-c",
+                   "printf 'seven\\n2\\n' | '" + kBinary +
+                       "' incident --interactive --no-color --seed 5 --incidents-db '" + db + "'"},
+                  30s);
   ASSERT_EQ(run.exit_code, 0) << run.err;  // end of input after the run: exit 0
   EXPECT_NE(run.out.find("1  memory_leak_gradual"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("'seven' is not a choice"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("Running cpu_spike_traffic_surge"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("scale_out"), std::string::npos) << run.out;
-  auto quit = run_process({"/bin/sh", "-c", "printf 'q\\n' | '" + kBinary +
-                                                "' incident --interactive --incidents-db '" + db + "'"},
-                          10s);
+  auto quit = run_process(
+      {"/bin/sh", "-c",
+       "printf 'q\\n' | '" + kBinary + "' incident --interactive --incidents-db '" + db + "'"},
+      10s);
   EXPECT_EQ(quit.exit_code, 0) << quit.err;
   EXPECT_EQ(quit.out.find("Running"), std::string::npos) << quit.out;
 }
@@ -108,9 +109,9 @@ TEST(IncidentCli, NarrativeTellsTheScenarioInActsWithItsOwnNumbers) {
                           "--no-color", "--seed", "2", "--incidents-db", db},
                          30s);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  for (const char* text : {"Act 1 · The calm", "Act 2 · Something is wrong",
-                           "Act 3 · The diagnosis", "Act 4 · The fix", "2 GB", "8 GB", "v2.4.0",
-                           "memory_leak", "restart", "#incident=inc-"})
+  for (const char* text :
+       {"Act 1 · The calm", "Act 2 · Something is wrong", "Act 3 · The diagnosis",
+        "Act 4 · The fix", "2 GB", "8 GB", "v2.4.0", "memory_leak", "restart", "#incident=inc-"})
     EXPECT_NE(run.out.find(text), std::string::npos) << text << "\n" << run.out;
   EXPECT_EQ(run.out.find("Press Enter"), std::string::npos) << "paused with --no-pause";
 }
@@ -119,9 +120,8 @@ TEST(IncidentCli, ValidateMeetsTheBarsAndPrintsTheTable) {
   auto table = run_process({kBinary, "incident", "validate", "--variants", "5", "--no-color"}, 30s);
   ASSERT_EQ(table.exit_code, 0) << table.out << table.err;
   for (const char* text : {"memory_leak_gradual", "cpu_spike_traffic_surge",
-                           "latency_spike_database", "pod_crash_loop",
-                           "dependency_failure_timeout", "top-1", "top-3", "controls", "totals:",
-                           "bars:", "PASSED"})
+                           "latency_spike_database", "pod_crash_loop", "dependency_failure_timeout",
+                           "top-1", "top-3", "controls", "totals:", "bars:", "PASSED"})
     EXPECT_NE(table.out.find(text), std::string::npos) << text << "\n" << table.out;
   auto as_json = run_process({kBinary, "incident", "validate", "--variants", "5", "--json"}, 30s);
   ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
@@ -131,15 +131,15 @@ TEST(IncidentCli, ValidateMeetsTheBarsAndPrintsTheTable) {
 
 TEST(IncidentCli, ThroughAServerTheRunInjectsMetricsAndReadsTheIncidentBack) {
   trafficsim::testing::TempDir dir;
-  trafficsim::testing::BackgroundProcess demo(
-      {kBinary, "demo", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(),
-       "--catalog-rows", "500", "--no-color", "-q"});
+  trafficsim::testing::BackgroundProcess demo({kBinary, "demo", "--listen", "127.0.0.1:0",
+                                               "--data-dir", dir.path().string(), "--catalog-rows",
+                                               "500", "--no-color", "-q"});
   ASSERT_TRUE(demo.wait_for_stdout("\n", 30s)) << demo.current_stderr();
   std::string url = demo.current_stdout().substr(0, demo.current_stdout().find_first_of(" \n"));
   ASSERT_EQ(url.rfind("http://", 0), 0u) << demo.current_stdout();
-  auto run = run_process({kBinary, "incident", "cpu_spike_traffic_surge", "--server", url,
-                          "--json", "--seed", "4"},
-                         30s);
+  auto run = run_process(
+      {kBinary, "incident", "cpu_spike_traffic_surge", "--server", url, "--json", "--seed", "4"},
+      30s);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto answer = json::parse(run.out).as_object();
   const auto& sim = answer.at("simulation").as_object();
@@ -156,9 +156,9 @@ TEST(IncidentCli, ThroughAServerTheRunInjectsMetricsAndReadsTheIncidentBack) {
 
 TEST(IncidentCli, CtrlCStopsARealtimeRunWhichIsAnalyzedOnWhatWasPlayed) {
   trafficsim::testing::TempDir dir;
-  trafficsim::testing::BackgroundProcess run(
-      {kBinary, "incident", "latency_spike_database", "--mode", "realtime", "--no-color",
-       "--incidents-db", (dir.path() / "incidents.sqlite").string()});
+  trafficsim::testing::BackgroundProcess run({kBinary, "incident", "latency_spike_database",
+                                              "--mode", "realtime", "--no-color", "--incidents-db",
+                                              (dir.path() / "incidents.sqlite").string()});
   ASSERT_TRUE(run.wait_for_stdout("opened; playing 240 s of scenario time in 240 s", 10s))
       << run.current_stdout() << run.current_stderr();
   ASSERT_TRUE(run.send_signal(SIGINT));

@@ -25,11 +25,13 @@ TEST(IncidentNarrativeTest, EveryBuiltInScenarioHasItsOwnStoryInFourActs) {
 }
 
 TEST(IncidentNarrativeTest, TheStoriesQuoteTheScenariosOwnNumbers) {
-  auto memory = all_words(incident_story(*incidents::find_incident_scenario("memory_leak_gradual")));
-  for (const char* n : {"2 GB", "8 GB", "15 million objects", "5,000 collections", "5.2σ", "v2.4.0",
-                        "45 minutes"})
+  auto memory =
+      all_words(incident_story(*incidents::find_incident_scenario("memory_leak_gradual")));
+  for (const char* n :
+       {"2 GB", "8 GB", "15 million objects", "5,000 collections", "5.2σ", "v2.4.0", "45 minutes"})
     EXPECT_NE(memory.find(n), std::string::npos) << n << "\n" << memory;
-  auto cpu = all_words(incident_story(*incidents::find_incident_scenario("cpu_spike_traffic_surge")));
+  auto cpu =
+      all_words(incident_story(*incidents::find_incident_scenario("cpu_spike_traffic_surge")));
   for (const char* n : {"800 req/s", "3,500 req/s", "4.4 times", "98.5 %", "300 ms", "4.2 s"})
     EXPECT_NE(cpu.find(n), std::string::npos) << n << "\n" << cpu;
   auto db = all_words(incident_story(*incidents::find_incident_scenario("latency_spike_database")));
