@@ -68,6 +68,9 @@ void add_control_flags(CLI::App* cmd, ControlFlags& c) {
   add_monitor_flags(cmd, c.monitors, true);
   cmd->add_option("--incidents-db", c.incidents_db,
                   "The incident store (SQLite; default: DATA_DIR/incidents.sqlite)");
+  cmd->add_option("--notify-pagerduty", c.notify_pagerduty,
+                  "Send incidents to this PagerDuty Events v2 URL (trigger and resolve by dedup "
+                  "key; the routing key from PAGERDUTY_ROUTING_KEY)");
 }
 
 // The incident store the flags ask for; a clear error (exit 1) when it cannot be opened.
@@ -289,9 +292,15 @@ int demo_checked(DemoOptions& o) {
   }
   control::IncidentApi incident_api(*store, served_url(c.host, service->port()));
   api.set_incidents(&incident_api);
-  auto wiring = wire_incidents(incident_api, *store, &svc->registry(),
-                               served_url(c.host, service->port()), service->url(), c.key,
-                               monitors.get(), scale.value_or(1));
+  IncidentWiring wiring;
+  try {
+    wiring = wire_incidents(incident_api, *store,
+                            {&svc->registry(), served_url(c.host, service->port()), service->url(),
+                             c.key, monitors.get(), scale.value_or(1), o.control.notify_pagerduty});
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return 2;
+  }
   bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   service->start();
@@ -458,8 +467,15 @@ int serve_checked(ServeOptions& o) {
   }
   control::IncidentApi incident_api(*store, served_url(c.host, server->port()));
   api.set_incidents(&incident_api);
-  auto wiring = wire_incidents(incident_api, *store, nullptr, served_url(c.host, server->port()),
-                               target, target_key, monitors.get());
+  IncidentWiring wiring;
+  try {
+    wiring = wire_incidents(incident_api, *store,
+                            {nullptr, served_url(c.host, server->port()), target, target_key,
+                             monitors.get(), 1, o.control.notify_pagerduty});
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return 2;
+  }
   bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
   api_ptr.store(&api);
   server->start();

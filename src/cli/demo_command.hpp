@@ -23,6 +23,7 @@ struct ControlFlags {
   bool no_color = false, quiet = false;
   MonitorFlags monitors;  // on by default here
   std::string incidents_db;  // --incidents-db PATH (default: DATA_DIR/incidents.sqlite)
+  std::string notify_pagerduty;  // --notify-pagerduty URL (Events v2; key PAGERDUTY_ROUTING_KEY)
 };
 
 struct DemoOptions {

@@ -25,15 +25,21 @@ void print_monitor_event(const Style& st, const monitors::MonitorEvent& e) {
 void add_monitor_flags(CLI::App* cmd, MonitorFlags& f, bool default_on) {
   cmd->add_option("--monitors", f.file, "Monitors file (docs/monitors.md) instead of the built-ins");
   cmd->add_option("--monitor-source", f.source,
-                  "A Prometheus /metrics URL the monitors scrape (default: the target's /metrics)");
+                  "What the monitors read: a Prometheus /metrics URL, or 'client' for the load "
+                  "engine's own statistics (run, play; their default with --url). Default: the "
+                  "target's /metrics");
   if (default_on) cmd->add_flag("--no-monitors", f.off, "Do not evaluate monitors");
   cmd->add_flag("--fail-on-alert", f.fail_on_alert, "Exit 3 when a monitor alerted");
+}
+
+bool uses_client_source(const MonitorFlags& f, bool external_target) {
+  return f.source == kClientSourceName || (f.source.empty() && external_target);
 }
 
 std::unique_ptr<jobs::MonitorRunner> make_monitor_runner(
     const MonitorFlags& f, const Style& st, double time_scale,
     std::function<std::optional<std::string>(std::string*)> target_scrape,
-    std::string target_name) {
+    std::string target_name, std::shared_ptr<const jobs::ClientSource> client) {
   if (f.off) {
     if (!f.file.empty() || !f.source.empty() || f.fail_on_alert)
       throw UsageError(
@@ -47,10 +53,19 @@ std::unique_ptr<jobs::MonitorRunner> make_monitor_runner(
     throw UsageError(fmt::format("invalid --monitors: {}", e.what()));
   }
   mo.time_scale = time_scale;
-  if (!f.source.empty()) {
+  if (f.source == kClientSourceName) {
+    if (!client)
+      throw UsageError(
+          "--monitor-source client: the load engine's statistics exist under run and play only");
+    mo.scrape = jobs::ClientSource::scrape(std::move(client));
+    mo.source_name = kClientSourceName;
+  } else if (!f.source.empty()) {
     parse_url_arg(f.source, "--monitor-source");
     mo.scrape = jobs::url_scrape(f.source);
     mo.source_name = f.source;
+  } else if (client) {
+    mo.scrape = jobs::ClientSource::scrape(std::move(client));
+    mo.source_name = kClientSourceName;
   } else {
     mo.scrape = std::move(target_scrape);
     mo.source_name = std::move(target_name);

@@ -137,15 +137,20 @@ int play_checked(PlayOptions& o) {
   // Every phase is loaded before the first starts: a typo in phase 4 must not wait 2 minutes.
   auto phases = jobs::load_phases(script);
 
+  // As under run: the load engine's statistics (--monitor-source client; the default against
+  // --url), or the target's /metrics.
+  jobs::DemoScriptSettings settings;
   auto scrape_url = std::make_shared<std::string>();
   std::unique_ptr<jobs::MonitorRunner> monitors;
-  if (common.monitors.wanted())
+  if (common.monitors.wanted()) {
+    if (uses_client_source(common.monitors, !common.url.empty()))
+      settings.client_source = std::make_shared<jobs::ClientSource>();
     monitors = make_monitor_runner(
         common.monitors, st, scale,
         [scrape_url](std::string* error) { return jobs::url_scrape(*scrape_url)(error); },
-        "the target's /metrics");
+        "the target's /metrics", settings.client_source);
+  }
   int stop_fd = install_stop_signals();
-  jobs::DemoScriptSettings settings;
   settings.url = common.url;
   settings.builtin = target_choice(common);
   settings.time_scale = scale;

@@ -163,15 +163,19 @@ int run_checked(RunOptions& o) {
     throw UsageError(fmt::format(
         "--time-scale has no effect on scenario '{}': it does not run on the demo clock", sc.name));
 
-  // The monitors (opt-in here) are loaded before anything starts; they scrape the target's
+  // The monitors (opt-in here) are loaded before anything starts; they read the load engine's
+  // statistics (--monitor-source client; the default against --url) or scrape the target's
   // /metrics once the job knows its URL (the built-in target's port is chosen as it starts).
   auto scrape_url = std::make_shared<std::string>();
   std::unique_ptr<jobs::MonitorRunner> monitors;
-  if (common.monitors.wanted())
+  if (common.monitors.wanted()) {
+    if (uses_client_source(common.monitors, !common.url.empty()))
+      settings.client_source = std::make_shared<jobs::ClientSource>();
     monitors = make_monitor_runner(
         common.monitors, out_style, time_scale.value_or(1),
         [scrape_url](std::string* error) { return jobs::url_scrape(*scrape_url)(error); },
-        "the target's /metrics");
+        "the target's /metrics", settings.client_source);
+  }
 
   int stop_fd = install_stop_signals();
   settings.url = common.url;

@@ -208,6 +208,22 @@ int64_t LatencyHistogram::percentile(double p) const {
   return highest_equivalent(max_);  // unreachable while counts_ sum to total_
 }
 
+std::vector<int64_t> LatencyHistogram::counts_at_or_below(
+    const std::vector<int64_t>& ascending_bounds) const {
+  std::vector<int64_t> out(ascending_bounds.size(), 0);
+  if (total_ == 0) return out;
+  int64_t seen = 0;
+  size_t next = 0;  // the first count not yet added to `seen`
+  for (size_t b = 0; b < ascending_bounds.size(); ++b) {
+    const int64_t bound = ascending_bounds[b];
+    if (bound < 0) continue;  // nothing is recorded below 0
+    const size_t last = bound >= highest_ ? counts_.size() - 1 : index_of(bound);
+    for (; next <= last && next < counts_.size(); ++next) seen += counts_[next];
+    out[b] = seen;
+  }
+  return out;
+}
+
 void LatencyHistogram::set_exact_extremes(int64_t min, int64_t max, double sum) {
   min_ = min;
   max_ = max;

@@ -40,6 +40,11 @@ class LatencyHistogram {
   // Value at percentile p in [0, 100]: the highest value equivalent (same bucket) to the smallest
   // recorded value v such that at least p % of values are <= v. 0 when empty.
   int64_t percentile(double p) const;
+  // For each bound (ascending), how many recorded values are at or below it, in one pass over
+  // the counts (Prometheus `le` buckets). To the histogram's resolution: a value counts when it
+  // shares the bound's bucket, so it may exceed the bound by at most the bucket's width (10^-digits
+  // relative). Bounds at or above highest() count everything.
+  std::vector<int64_t> counts_at_or_below(const std::vector<int64_t>& ascending_bounds) const;
 
   // HdrHistogram "V2 compressed" encoding (zlib-deflated, base64): readable by other HDR tools.
   std::string encode_compressed_base64() const;

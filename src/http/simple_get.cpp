@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "http/blocking_call.hpp"
 #include "http/response_parser.hpp"
 #include "http/response_parser_impl.hpp"
 
@@ -38,26 +39,47 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
   }
 }
 
+// https: the same request through the async client's TLS call, so TLS has one implementation.
+std::optional<SimpleResponse> tls_request(std::string_view method, const Url& url,
+                                          const HeaderList& headers, std::string_view body,
+                                          std::chrono::milliseconds timeout, std::string* error,
+                                          size_t max_body, const ClientTlsOptions& tls) {
+  ClientRequest request;
+  request.method = std::string(method);
+  request.url = url.origin() + url.target;
+  request.headers = {{"Accept", "application/json"}};
+  request.headers.insert(request.headers.end(), headers.begin(), headers.end());
+  request.body = std::string(body);
+  request.timeout = timeout;
+  ClientResult result = detail::blocking_call(std::move(request), tls, max_body);
+  if (result.outcome != ClientOutcome::ok) {
+    if (error) *error = std::move(result.error);
+    return std::nullopt;
+  }
+  return SimpleResponse{result.status, std::move(result.body)};
+}
+
 }  // namespace
 
 std::optional<SimpleResponse> simple_get(const Url& url, std::chrono::milliseconds timeout,
-                                         std::string* error, size_t max_body) {
-  return simple_request("GET", url, {}, {}, timeout, error, max_body);
+                                         std::string* error, size_t max_body,
+                                         const ClientTlsOptions& tls) {
+  return simple_request("GET", url, {}, {}, timeout, error, max_body, tls);
 }
 
 std::optional<SimpleResponse> simple_request(std::string_view method, const Url& url,
                                              const HeaderList& headers, std::string_view body,
                                              std::chrono::milliseconds timeout, std::string* error,
-                                             size_t max_body) {
+                                             size_t max_body, const ClientTlsOptions& tls) {
   auto fail = [&](std::string why) -> std::optional<SimpleResponse> {
     if (error) *error = std::move(why);
     return std::nullopt;
   };
-  if (url.tls()) return fail("https is not supported here");
   for (const auto& [name, value] : headers)
     if (name.empty() || name.find_first_of("\r\n:") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos)
       return fail("header '" + name + "' holds a line break or is not a header name");
+  if (url.tls()) return tls_request(method, url, headers, body, timeout, error, max_body, tls);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string rerr;
   auto addrs = resolve(url.host, url.port, &rerr);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -234,14 +235,9 @@ std::optional<LlmConfig> llm_config_from_env(
   std::string url(trim(base));
   while (!url.empty() && url.back() == '/') url.pop_back();
   std::string why;
-  auto parsed = http::parse_url(url, &why);
-  if (!parsed)
+  if (!http::parse_url(url, &why))
     throw std::invalid_argument("LLM_BASE_URL: '" + std::string(base) + "' is not a URL (" + why +
                                 ")");
-  if (parsed->tls())
-    throw std::invalid_argument(
-        "LLM_BASE_URL: https is not supported (trafficsim's HTTP client has no TLS yet); use an "
-        "http:// URL, e.g. a local Ollama at http://127.0.0.1:11434/v1 or an http proxy");
   if (url.find_first_of("?#") != std::string::npos)
     throw std::invalid_argument("LLM_BASE_URL: must not have a query or fragment ('" + url +
                                 "'); /chat/completions is appended to it");
@@ -270,6 +266,12 @@ std::optional<LlmConfig> llm_config_from_env(
       throw std::invalid_argument("LLM_TIMEOUT_MS: '" + std::string(timeout) +
                                   "' must be a whole number of milliseconds from 100 to 600000");
     config.timeout = milliseconds(ms);
+  }
+
+  if (const char* ca_file = env("TRAFFICSIM_CA_FILE"); ca_file != nullptr && *ca_file != '\0') {
+    if (!http::check_ca_file(ca_file, &why))
+      throw std::invalid_argument("TRAFFICSIM_CA_FILE: " + why);
+    config.ca_file = ca_file;
   }
   return config;
 }
@@ -337,7 +339,13 @@ std::optional<LlmAnalysis> analyze_with_llm(const LlmConfig& config,
   const auto deadline = Clock::now() + config.timeout;
   const std::string url = config.base_url + "/chat/completions";
   const std::string body = json::serialize(llm_request_body(config, incident_context));
-  http::AsyncClient client;
+  std::optional<http::AsyncClient> client;
+  try {
+    client.emplace(http::ClientTlsOptions{config.ca_file});
+  } catch (const std::invalid_argument& e) {  // a CA file that went away since it was checked
+    fail(error, std::string("LLM: ") + e.what());
+    return std::nullopt;
+  }
   const int attempts = std::max(1, config.max_attempts);
   for (int attempt = 1;; ++attempt) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
@@ -353,7 +361,7 @@ std::optional<LlmAnalysis> analyze_with_llm(const LlmConfig& config,
       request.headers.emplace_back("Authorization", "Bearer " + config.api_key);
     request.body = body;
     request.timeout = left;
-    const http::ClientResult result = call_once(client, std::move(request));
+    const http::ClientResult result = call_once(*client, std::move(request));
 
     if (is_success(result)) {
       auto analysis = parse_llm_response(result.body, config.model, error);

@@ -31,15 +31,18 @@ struct LlmConfig {
   std::string api_key;                       // sent as "Authorization: Bearer <key>" when not empty
   std::chrono::milliseconds timeout{20000};  // the whole analysis: every attempt and wait
   int max_attempts = 3;
+  // https: a PEM file of CA certificates trusted besides the system store (a private endpoint's
+  // CA); empty: the system store only. The peer is always verified (http/client_tls.hpp).
+  std::string ca_file;
 };
 
 // From the environment, through getenv_fn (nullptr: unset):
-// - LLM_BASE_URL: an absolute http:// URL (a trailing '/' is dropped); unset or empty: nullopt,
-//   no LLM analysis. https:// is refused while the HTTP client has no TLS (the error says so: use
-//   a local http proxy);
+// - LLM_BASE_URL: an absolute http:// or https:// URL (a trailing '/' is dropped); unset or
+//   empty: nullopt, no LLM analysis;
 // - LLM_MODEL: required, not empty;
 // - LLM_API_KEY: optional, no line breaks;
-// - LLM_TIMEOUT_MS: optional, an integer from 100 to 600 000 (default 20 000).
+// - LLM_TIMEOUT_MS: optional, an integer from 100 to 600 000 (default 20 000);
+// - TRAFFICSIM_CA_FILE: optional, the ca_file; it must be readable and hold a PEM certificate.
 // Throws std::invalid_argument naming the variable at fault.
 std::optional<LlmConfig> llm_config_from_env(
     const std::function<const char*(const char*)>& getenv_fn);

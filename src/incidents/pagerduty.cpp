@@ -39,18 +39,12 @@ std::vector<const Hypothesis*> by_confidence(const std::vector<Hypothesis>& hypo
   return out;
 }
 
-// An absolute http:// URL, or std::invalid_argument naming `what`.
+// An absolute http:// or https:// URL, or std::invalid_argument naming `what`.
 void check_url(std::string_view url, std::string_view what) {
   std::string error;
-  auto parsed = http::parse_url(url, &error);
-  if (!parsed)
+  if (!http::parse_url(url, &error))
     throw std::invalid_argument(std::string(what) + ": '" + std::string(url) + "' is not a URL (" +
                                 error + ")");
-  if (parsed->tls())
-    throw std::invalid_argument(
-        std::string(what) + ": '" + std::string(url) +
-        "' is https, which trafficsim's HTTP client does not speak yet; give an http:// URL "
-        "(a relay that forwards to PagerDuty over TLS)");
 }
 
 void check_routing_key(std::string_view key, std::string_view what) {
@@ -169,6 +163,12 @@ std::optional<PagerDutyOptions> pagerduty_options_from(
   }
   check_routing_key(*key, "PAGERDUTY_ROUTING_KEY");
   options.routing_key = *key;
+  if (const auto ca_file = env("TRAFFICSIM_CA_FILE"); ca_file && !ca_file->empty()) {
+    std::string why;
+    if (!http::check_ca_file(*ca_file, &why))
+      throw std::invalid_argument("TRAFFICSIM_CA_FILE: " + why);
+    options.ca_file = *ca_file;
+  }
   return options;
 }
 
@@ -182,7 +182,8 @@ PagerDutyNotifier::PagerDutyNotifier(PagerDutyOptions options)
           throw std::invalid_argument("PagerDuty max attempts: must be at least 1");
         if (options.source.empty()) options.source = host_name();
         return std::move(options);
-      }()) {
+      }()),
+      client_(http::ClientTlsOptions{options_.ca_file}) {
   worker_ = std::thread([this] { run(); });
 }
 

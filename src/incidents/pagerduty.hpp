@@ -52,9 +52,11 @@ boost::json::object pagerduty_event(const Incident& incident, PagerDutyAction ac
                                     std::string_view routing_key, std::string_view source);
 
 struct PagerDutyOptions {
-  // Where events go. http:// only for now: the HTTP client has no TLS (see
-  // pagerduty_options_from), so the default needs an http relay until it has.
+  // Where events go: PagerDuty's own https URL, or an http(s) relay or test receiver.
   std::string url = std::string(kPagerDutyEventsUrl);
+  // https: a PEM file of CA certificates trusted besides the system store (a private relay's
+  // CA); empty: the system store only. The peer is always verified (http/client_tls.hpp).
+  std::string ca_file;
   std::string routing_key;  // the integration key (32 characters at PagerDuty); required
   std::string source;       // payload.source; empty: this host's name
   std::chrono::milliseconds timeout{5000};          // per attempt: connect, send, answer
@@ -69,11 +71,13 @@ struct PagerDutyOptions {
 // Configuration from the command line and the environment:
 // - url_flag: the value of --notify-pagerduty URL (empty when the flag was not given), else
 //   TRAFFICSIM_PAGERDUTY_URL, else kPagerDutyEventsUrl;
-// - PAGERDUTY_ROUTING_KEY: the integration key.
-// nullopt when neither the flag nor either variable is set (notifications off). Throws
-// std::invalid_argument naming the flag or variable at fault: a URL that is not an absolute
-// http:// URL (https:// is refused as long as the HTTP client has no TLS, say so), a URL given
-// without PAGERDUTY_ROUTING_KEY, a key that is empty or holds whitespace or control characters.
+// - PAGERDUTY_ROUTING_KEY: the integration key;
+// - TRAFFICSIM_CA_FILE: optional, the ca_file (unset or empty: the system store only).
+// nullopt when neither the flag nor either of the first two variables is set (notifications
+// off). Throws std::invalid_argument naming the flag or variable at fault: a URL that is not an
+// absolute http:// or https:// URL, a URL given without PAGERDUTY_ROUTING_KEY, a key that is
+// empty or holds whitespace or control characters, a CA file that cannot be read or holds no
+// PEM certificate.
 // getenv_fn returns nullptr for an unset variable.
 std::optional<PagerDutyOptions> pagerduty_options_from(
     std::string_view url_flag, const std::function<const char*(const char*)>& getenv_fn);
@@ -90,7 +94,7 @@ struct PagerDutyStats {
 class PagerDutyNotifier {
  public:
   // Starts the delivery thread. Throws std::invalid_argument for an empty routing key, a URL that
-  // is not http://, a zero queue capacity or max_attempts < 1.
+  // is not http(s)://, a zero queue capacity, max_attempts < 1 or an unusable ca_file.
   explicit PagerDutyNotifier(PagerDutyOptions options);
   ~PagerDutyNotifier();  // stop()
   PagerDutyNotifier(const PagerDutyNotifier&) = delete;

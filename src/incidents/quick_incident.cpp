@@ -88,8 +88,9 @@ std::variant<QuickIncident, ApiError> parse_quick_incident(std::string_view body
     const auto& o = root.as_object();
     only_keys(o, "", {"service", "service_name", "title", "severity", "metrics", "context"});
     QuickIncident q;
-    q.input.service = o.contains("service") ? text(o, "", "service", true, 200)
-                                            : text(o, "", "service_name", true, 200);
+    q.input.service = o.contains("service_name") && !o.contains("service")
+                          ? text(o, "", "service_name", true, 200)
+                          : text(o, "", "service", true, 200);
     q.title = text(o, "", "title", true);
     q.input.title = q.title;
     q.severity = text(o, "", "severity", false);

@@ -35,6 +35,7 @@ bool is_retryable(const http::ClientResult& result) {
     case http::ClientOutcome::io_error:
       return true;
     case http::ClientOutcome::bad_url:
+    case http::ClientOutcome::tls_error:  // a refused certificate stays refused
       return false;
   }
   return false;

@@ -4,7 +4,8 @@
 //
 // Worth another attempt: a connection failure, a timeout, an I/O error, 429 (rate limited) and any
 // 5xx. Not: 2xx (done), other 4xx (the request itself is wrong: retrying sends the same wrong
-// request), 1xx/3xx, a URL the client cannot call.
+// request), 1xx/3xx, a URL the client cannot call, a refused TLS handshake (a certificate that
+// failed verification fails the same way next time).
 #include <chrono>
 #include <cstdint>
 #include <optional>

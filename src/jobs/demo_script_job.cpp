@@ -113,6 +113,7 @@ struct DemoScriptJob::Impl {
       ts.duration = std::chrono::nanoseconds(static_cast<int64_t>(row.duration_s * 1e9));
       ts.seed = settings.seed + i;
       ts.threads = settings.threads;
+      ts.client_source = settings.client_source;
       if (phases[i].demo_clock) ts.clock = settings.clock;
       TrafficResult r;
       try {

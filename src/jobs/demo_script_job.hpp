@@ -35,6 +35,8 @@ struct DemoScriptSettings {
   // For phases on the demo clock: this clock when given; otherwise resolved once for the whole
   // script (a trafficsim target's, or DEMO_*) and sped up by time_scale.
   std::optional<scenarios::DemoClockSpec> clock;
+  // Fed with every phase's statistics when set (the client-side monitor source).
+  std::shared_ptr<ClientSource> client_source;
 };
 
 // One row of the phase table: what a phase was and what it did.

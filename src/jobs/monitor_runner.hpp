@@ -1,8 +1,9 @@
 #pragma once
 // Monitors on live traffic: a thread that scrapes one source (the built-in target's registry
-// in-process, or any Prometheus /metrics URL) at an interval, feeds the scrape to a
-// monitors::MonitorSet and keeps the transitions (bounded) for the API, the terminal and,
-// later, the incidents. UI-free: callers print or serve what it publishes.
+// in-process, any Prometheus /metrics URL, or the load engine's statistics: ClientSource) at an
+// interval, feeds the scrape to a monitors::MonitorSet and keeps the transitions (bounded) for
+// the API, the terminal and, later, the incidents. UI-free: callers print or serve what it
+// publishes.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -26,7 +27,7 @@ struct MonitorRunnerOptions {
   double interval_s = 0;
   // Returns the exposition text, or nullopt with *error set (a scrape that failed: no data).
   std::function<std::optional<std::string>(std::string* error)> scrape;
-  std::string source_name;  // "the demo target", "http://host:port/metrics"
+  std::string source_name;  // "the demo target", "http://host:port/metrics", "client"
 };
 
 // A scrape source for any URL (http): GET with a 2 s timeout, 16 MiB at most.

@@ -100,6 +100,7 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
   b.now_unix = core::unix_now_s();
   impl_->plan = scenarios::build_plan(impl_->scenario, b);
   impl_->plan.on_request = s.on_request;
+  if (s.client_source) s.client_source->attach(impl_->plan);
 }
 
 TrafficJob::~TrafficJob() {

@@ -23,6 +23,7 @@
 #include "load/engine.hpp"
 #include "load/plan.hpp"
 #include "scenarios/scenario.hpp"
+#include "jobs/client_source.hpp"
 #include "jobs/job_runner.hpp"
 #include "jobs/target_session.hpp"
 #include "scenarios/thresholds.hpp"
@@ -42,6 +43,8 @@ struct TrafficJobSettings {
   std::optional<double> time_scale;
   // Called on a worker thread for every finished request (--verbose); costs throughput.
   std::function<void(const load::RequestEvent&)> on_request;
+  // Fed with the run's statistics every 500 ms when set (the client-side monitor source).
+  std::shared_ptr<ClientSource> client_source;
 };
 
 // What a job publishes every 500 ms.

@@ -246,6 +246,7 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
     interval.streams.resize(plan_.streams.size());
     for (auto& w : impl_->workers) w->drain(interval);
     cumulative.merge(interval);
+    if (plan_.on_interval) plan_.on_interval(interval);
     Snapshot snap;
     snap.elapsed_s = std::max(0.0, static_cast<double>(now - start_ns) / 1e9);
     snap.interval_s = static_cast<double>(now - last_tick) / 1e9;

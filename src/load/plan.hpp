@@ -21,6 +21,8 @@
 
 namespace trafficsim::load {
 
+struct RunStats;
+
 // The parts of a request that carry placeholders, rendered per request by the worker (into the
 // connection's own buffer, so nothing is allocated once buffers have grown).
 struct DynamicRequest {
@@ -119,9 +121,9 @@ struct RequestEvent {
 
 // A plan has two halves. What to send (model, streams, duration, seed, content_digest): the
 // same on every machine running a segment of it, and what hash() covers (notes record how it
-// was built and are not hashed). How this process
-// runs its part (threads, segment, tls, on_request): local choices that never change which
-// requests exist, only which of them this process sends and how it connects and reports them.
+// was built and are not hashed). How this process runs its part (threads, segment, tls,
+// on_request, on_interval): local choices that never change which requests exist, only which of
+// them this process sends and how it connects and reports them.
 struct Plan {
   // ---- what to send (covered by hash()) -------------------------------------------------------
   LoadModel model = LoadModel::open;
@@ -140,6 +142,11 @@ struct Plan {
   // Called on the worker threads (concurrently) after every finished request when set; for
   // --verbose only: it costs throughput.
   std::function<void(const RequestEvent&)> on_request;
+  // Called on the engine's thread after every drain of the workers (every snapshot interval, and
+  // once at the end) with what they recorded since the previous drain, per stream and template;
+  // the run's cumulative statistics are the sum of these. Costs the workers nothing (the drain
+  // happens anyway); for consumers of live statistics such as the client-side monitor source.
+  std::function<void(const RunStats& interval)> on_interval;
 
   // Applies hard caps: a profile above its stream's cap is clamped (and a note says so).
   void apply_hard_caps();

@@ -98,6 +98,8 @@ void append_help(std::string& out, std::string_view help) {
   }
 }
 
+}  // namespace
+
 // Label values additionally escape the double quote that delimits them.
 void append_label_value(std::string& out, std::string_view value) {
   for (char c : value) {
@@ -112,6 +114,8 @@ void append_label_value(std::string& out, std::string_view value) {
     }
   }
 }
+
+namespace {
 
 // name{labels} value — labels already rendered as a="x",b="y" (possibly empty).
 void append_sample(std::string& out, std::string_view name, std::string_view suffix,

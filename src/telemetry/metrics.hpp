@@ -164,6 +164,9 @@ std::vector<double> exponential_buckets(double start, double factor, int count);
 // Bucket bounds start, start+width, ... (count of them); width > 0, count >= 1. Rounded likewise.
 std::vector<double> linear_buckets(double start, double width, int count);
 
+// Appends a label value escaped for the text format (backslash, double quote, newline).
+void append_label_value(std::string& out, std::string_view value);
+
 // Number text as Prometheus reads it: integers without exponent or fraction where exact ("3"),
 // otherwise the shortest round-trip form ("0.25", "1e-05"); "+Inf", "-Inf", "NaN".
 std::string format_metric_value(double v);

@@ -624,6 +624,7 @@ TEST_F(RunCliTest, FailOnAlertTurnsAMonitorAlertIntoExitThree) {
   EXPECT_NE(r.out.find("ALERT   Slow classify"), std::string::npos) << r.out;
   auto j = json::parse(trafficsim::testing::read_file(report));
   const auto& m = j.at("monitors").as_object();
+  EXPECT_EQ(m.at("source").as_string(), "the target's /metrics");  // the built-in's, by default
   EXPECT_TRUE(m.at("monitors").at(0).at("everAlerted").as_bool());
   EXPECT_FALSE(m.at("events").as_array().empty());
 

@@ -88,7 +88,8 @@ TEST(IncidentApi, BadBodiesAndQueriesName400TheFieldUnknownIds404) {
   EXPECT_EQ(body_of(ack).at("status").as_string(), "acknowledged");
   auto res = s.stack.post("/api/v1/incidents/" + id + "/resolve", "");  // no body: fine
   EXPECT_EQ(body_of(res).at("status").as_string(), "resolved");
-  EXPECT_EQ(s.stack.post("/api/v1/incidents", "{}").status, 405);
+  EXPECT_EQ(s.stack.post("/api/v1/incidents", "{}").status, 400);  // the quick incident: no service
+  EXPECT_EQ(trafficsim::testing::http_call(s.stack.port(), "DELETE", "/api/v1/incidents").status, 405);
 }
 
 TEST(IncidentApi, WithAKeyEveryIncidentRouteNeedsIt) {

@@ -85,6 +85,34 @@ TEST_F(LatencyHistogramTest, PercentilesWithinOneTenthPercentOfExact) {
   EXPECT_EQ(h.saturated(), 0);
 }
 
+// Prometheus `le` buckets from an HDR histogram: exact counts of a sort, except that a value in
+// the bound's own bucket (within 10^-3 relative of it) counts as at or below the bound.
+TEST_F(LatencyHistogramTest, CountsAtOrBelowBoundsMatchASortWithinTheBucketWidth) {
+  LatencyHistogram h = all_values();
+  const std::vector<int64_t> bounds = {-5, 0, 1, 10, 999, 1000, 123'456, 5'000'000, 999'999'999,
+                                       LatencyHistogram::kDefaultHighest, INT64_MAX};
+  auto counts = h.counts_at_or_below(bounds);
+  ASSERT_EQ(counts.size(), bounds.size());
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    const int64_t b = bounds[i];
+    auto exact_le = [&](int64_t v) {
+      return static_cast<int64_t>(std::upper_bound(sorted_->begin(), sorted_->end(), v) -
+                                  sorted_->begin());
+    };
+    if (b < 0) {
+      EXPECT_EQ(counts[i], 0);
+      continue;
+    }
+    EXPECT_GE(counts[i], exact_le(b)) << b;
+    EXPECT_LE(counts[i], exact_le(h.highest_equivalent(std::min(b, h.highest())))) << b;
+    if (i > 0) {
+      EXPECT_GE(counts[i], counts[i - 1]) << b;
+    }
+  }
+  EXPECT_EQ(counts.back(), h.count());
+  EXPECT_EQ(LatencyHistogram().counts_at_or_below(bounds), std::vector<int64_t>(bounds.size(), 0));
+}
+
 TEST_F(LatencyHistogramTest, MergeEqualsTheUnion) {
   LatencyHistogram whole = all_values();
   std::vector<LatencyHistogram> parts(7);

@@ -1,8 +1,8 @@
 // The optional LLM analysis against a real local stand-in for an OpenAI-compatible endpoint: what
 // is sent (model, messages, the key), what comes back (plain or fenced JSON, validated and
 // bounded), and every way it fails with a reason instead of an analysis — 429 until the attempts
-// run out, a refusal, a malformed answer, an endpoint slower than the timeout — and the
-// environment's errors naming their variable.
+// run out, a refusal, a malformed answer, an endpoint slower than the timeout —, https with a CA
+// file, and the environment's errors naming their variable.
 #include "incidents/llm_analyzer.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,8 @@
 #include <string>
 
 #include "incidents/scripted_endpoint.hpp"
+#include "support/process.hpp"
+#include "support/tls_test_server.hpp"
 
 namespace trafficsim::incidents {
 namespace {
@@ -250,6 +252,35 @@ TEST(LlmAnalyzer, EndpointSlowerThanTheTimeoutFailsWithinIt) {
   EXPECT_NE(error.find("no answer within 800 ms"), std::string::npos) << error;
 }
 
+TEST(LlmAnalyzer, AnswersOverHttpsTrustingTheCaFile) {
+  trafficsim::testing::TempDir dir;
+  const auto certs = trafficsim::testing::make_test_certificates(dir.path());
+  trafficsim::testing::TlsTestServer endpoint(
+      certs.cert_file, certs.key_file, [](const trafficsim::testing::TlsTestRequest&) {
+        return trafficsim::testing::TlsTestResponse{200, "application/json", completion(kAnswer)};
+      });
+  LlmConfig config;
+  config.base_url = endpoint.url() + "/v1";
+  config.model = "llama3.1:8b";
+  config.api_key = "sk-test";
+  config.timeout = 5s;
+  config.ca_file = certs.ca_file;
+  std::string error;
+  auto analysis = analyze_with_llm(config, context(), &error);
+  ASSERT_TRUE(analysis) << error;
+  EXPECT_EQ(analysis->hypotheses.size(), 2u);
+  const auto requests = endpoint.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "/v1/chat/completions");
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer sk-test");
+
+  config.ca_file.clear();  // the system store does not know the test CA: refused, not retried
+  EXPECT_FALSE(analyze_with_llm(config, context(), &error));
+  EXPECT_NE(error.find("certificate verification failed"), std::string::npos) << error;
+  EXPECT_NE(error.find("(not retried)"), std::string::npos) << error;
+  EXPECT_EQ(endpoint.requests().size(), 1u);
+}
+
 TEST(LlmConfigFromEnv, UnsetBaseUrlMeansNoLlm) {
   EXPECT_FALSE(llm_config_from_env(env_of({})));
   EXPECT_FALSE(llm_config_from_env(env_of({{"LLM_BASE_URL", ""}, {"LLM_MODEL", "m"}})));
@@ -268,6 +299,22 @@ TEST(LlmConfigFromEnv, ReadsEveryVariable) {
   EXPECT_EQ(config->max_attempts, 3);
 }
 
+TEST(LlmConfigFromEnv, HttpsBaseUrlAndTheCaFileAreTaken) {
+  auto openai = llm_config_from_env(
+      env_of({{"LLM_BASE_URL", "https://api.openai.com/v1"}, {"LLM_MODEL", "gpt-4o-mini"}}));
+  ASSERT_TRUE(openai);
+  EXPECT_EQ(openai->base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(openai->ca_file, "");
+
+  trafficsim::testing::TempDir dir;
+  const auto certs = trafficsim::testing::make_test_certificates(dir.path());
+  auto private_ca = llm_config_from_env(env_of({{"LLM_BASE_URL", "https://llm.internal/v1"},
+                                                {"LLM_MODEL", "m"},
+                                                {"TRAFFICSIM_CA_FILE", certs.ca_file}}));
+  ASSERT_TRUE(private_ca);
+  EXPECT_EQ(private_ca->ca_file, certs.ca_file);
+}
+
 TEST(LlmConfigFromEnv, BadValuesNameTheVariable) {
   auto with = [](std::map<std::string, std::string> extra) {
     std::map<std::string, std::string> vars = {{"LLM_BASE_URL", "http://127.0.0.1:11434/v1"},
@@ -277,8 +324,10 @@ TEST(LlmConfigFromEnv, BadValuesNameTheVariable) {
   };
   EXPECT_NE(thrown_by(with({{"LLM_BASE_URL", "localhost:11434"}})).find("LLM_BASE_URL"),
             std::string::npos);
-  const auto https = thrown_by(with({{"LLM_BASE_URL", "https://api.openai.com/v1"}}));
-  EXPECT_NE(https.find("LLM_BASE_URL: https is not supported"), std::string::npos) << https;
+  const auto ca = thrown_by(with({{"TRAFFICSIM_CA_FILE", "/nonexistent/ca.pem"}}));
+  EXPECT_NE(ca.find("TRAFFICSIM_CA_FILE: CA file '/nonexistent/ca.pem': cannot read it"),
+            std::string::npos)
+      << ca;
   EXPECT_NE(thrown_by(with({{"LLM_MODEL", "  "}})).find("LLM_MODEL"), std::string::npos);
   EXPECT_NE(thrown_by([] {
               llm_config_from_env(env_of({{"LLM_BASE_URL", "http://x/v1"}}));

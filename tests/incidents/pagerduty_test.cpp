@@ -1,7 +1,7 @@
 // Incidents to PagerDuty's Events API v2: the events' JSON as PagerDuty documents it, and the
 // notifier against a real local receiver — order, retries (429 with Retry-After, 5xx, a port
-// nobody listens on), no retry on 400, the bounded queue, and a stop that does not hang on a
-// receiver that never answers.
+// nobody listens on), no retry on 400, the bounded queue, a stop that does not hang on a
+// receiver that never answers, and https with a CA file (a refused certificate is not retried).
 #include "incidents/pagerduty.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "incidents/scripted_endpoint.hpp"
 #include "support/eventually.hpp"
 #include "support/process.hpp"
+#include "support/tls_test_server.hpp"
 
 namespace trafficsim::incidents {
 namespace {
@@ -297,14 +298,57 @@ TEST(PagerDutyNotifier, DestructorWithABlockedReceiverReturnsWithinTheGrace) {
   EXPECT_LT(took, 4s);
 }
 
-TEST(PagerDutyNotifier, RefusesAnEmptyKeyAndAnHttpsUrl) {
+TEST(PagerDutyNotifier, DeliversOverHttpsTrustingTheCaFile) {
+  trafficsim::testing::TempDir dir;
+  const auto certs = trafficsim::testing::make_test_certificates(dir.path());
+  trafficsim::testing::TlsTestServer receiver(
+      certs.cert_file, certs.key_file, [](const trafficsim::testing::TlsTestRequest&) {
+        return trafficsim::testing::TlsTestResponse{202, "application/json",
+                                                    R"({"status":"success"})"};
+      });
+  auto options = options_for(receiver.url() + "/v2/enqueue");
+  options.ca_file = certs.ca_file;
+  PagerDutyNotifier notifier(options);
+  notifier.notify(sample_incident(), PagerDutyAction::trigger);
+  ASSERT_TRUE(flushed(notifier));
+  EXPECT_EQ(notifier.stats().sent, 1u) << notifier.stats().last_error;
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/v2/enqueue");
+  EXPECT_EQ(json::parse(requests[0].body).as_object().at("dedup_key"),
+            "trafficsim-inc-0123456789ab");
+}
+
+TEST(PagerDutyNotifier, ARefusedCertificateFailsAtOnceWithoutRetries) {
+  trafficsim::testing::TempDir dir;
+  const auto certs = trafficsim::testing::make_test_certificates(dir.path());
+  trafficsim::testing::TlsTestServer receiver(certs.cert_file, certs.key_file,
+                                              [](const trafficsim::testing::TlsTestRequest&) {
+                                                return trafficsim::testing::TlsTestResponse{202};
+                                              });
+  PagerDutyNotifier notifier(options_for(receiver.url() + "/v2/enqueue"));  // no CA file
+  notifier.notify(sample_incident(), PagerDutyAction::trigger);
+  ASSERT_TRUE(flushed(notifier));
+  const auto stats = notifier.stats();
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(stats.retried, 0u);
+  EXPECT_NE(stats.last_error.find("certificate verification failed"), std::string::npos)
+      << stats.last_error;
+  EXPECT_TRUE(receiver.requests().empty());
+}
+
+TEST(PagerDutyNotifier, RefusesAnEmptyKeyAndAnUnusableCaFileButTakesPagerDutysHttpsUrl) {
   auto options = options_for("http://127.0.0.1:1/");
   options.routing_key.clear();
   EXPECT_NE(thrown_by([&] { PagerDutyNotifier n(options); }).find("routing key"),
             std::string::npos);
-  EXPECT_NE(
-      thrown_by([&] { PagerDutyNotifier n(PagerDutyOptions{.routing_key = "k"}); }).find("https"),
-      std::string::npos);
+  auto bad_ca = options_for("http://127.0.0.1:1/");
+  bad_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_NE(thrown_by([&] { PagerDutyNotifier n(bad_ca); }).find("/nonexistent/ca.pem"),
+            std::string::npos);
+  EXPECT_EQ(thrown_by([&] { PagerDutyNotifier n(PagerDutyOptions{.routing_key = "k"}); }),
+            "(nothing thrown)");
 }
 
 TEST(PagerDutyOptionsFrom, NothingConfiguredIsOff) {
@@ -329,8 +373,6 @@ TEST(PagerDutyOptionsFrom, BadValuesNameTheFlagOrVariable) {
   auto key = env_of({{"PAGERDUTY_ROUTING_KEY", "abc"}});
   EXPECT_NE(thrown_by([&] { pagerduty_options_from("ftp://x/", key); }).find("--notify-pagerduty"),
             std::string::npos);
-  EXPECT_NE(thrown_by([&] { pagerduty_options_from("https://x/", key); }).find("https"),
-            std::string::npos);
   EXPECT_NE(thrown_by([&] {
               pagerduty_options_from("http://x/", env_of({}));
             }).find("PAGERDUTY_ROUTING_KEY"),
@@ -348,8 +390,28 @@ TEST(PagerDutyOptionsFrom, BadValuesNameTheFlagOrVariable) {
               pagerduty_options_from("http://x/", env_of({{"PAGERDUTY_ROUTING_KEY", ""}}));
             }).find("PAGERDUTY_ROUTING_KEY: must not be empty"),
             std::string::npos);
-  // The key alone means PagerDuty's own https URL, which the client cannot reach yet: say so.
-  EXPECT_NE(thrown_by([&] { pagerduty_options_from("", key); }).find("https"), std::string::npos);
+  EXPECT_NE(thrown_by([&] {
+              pagerduty_options_from("", env_of({{"PAGERDUTY_ROUTING_KEY", "abc"},
+                                                 {"TRAFFICSIM_CA_FILE", "/nonexistent/ca.pem"}}));
+            }).find("TRAFFICSIM_CA_FILE: CA file '/nonexistent/ca.pem': cannot read it"),
+            std::string::npos);
+}
+
+TEST(PagerDutyOptionsFrom, HttpsUrlsAndTheCaFileAreTaken) {
+  // The key alone means PagerDuty's own https URL.
+  auto defaulted = pagerduty_options_from("", env_of({{"PAGERDUTY_ROUTING_KEY", "abc"}}));
+  ASSERT_TRUE(defaulted);
+  EXPECT_EQ(defaulted->url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(defaulted->ca_file, "");
+
+  trafficsim::testing::TempDir dir;
+  const auto certs = trafficsim::testing::make_test_certificates(dir.path());
+  auto relay = pagerduty_options_from(
+      "https://relay.local:8443/v2/enqueue",
+      env_of({{"PAGERDUTY_ROUTING_KEY", "abc"}, {"TRAFFICSIM_CA_FILE", certs.ca_file}}));
+  ASSERT_TRUE(relay);
+  EXPECT_EQ(relay->url, "https://relay.local:8443/v2/enqueue");
+  EXPECT_EQ(relay->ca_file, certs.ca_file);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ TEST(RetryPolicy, RateLimitsServerErrorsAndTransportFailuresAreRetried) {
   EXPECT_FALSE(is_retryable(answered(401)));
   EXPECT_FALSE(is_retryable(answered(202)));
   EXPECT_FALSE(is_retryable(failed(http::ClientOutcome::bad_url)));
+  EXPECT_FALSE(is_retryable(failed(http::ClientOutcome::tls_error)));
   EXPECT_TRUE(is_success(answered(202)));
   EXPECT_FALSE(is_success(answered(302)));
   EXPECT_FALSE(is_success(failed(http::ClientOutcome::timeout)));
