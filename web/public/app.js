@@ -12,6 +12,7 @@ import { JobStream } from './stream.js';
 import { watchTarget } from './target.js';
 import { watchMonitors } from './monitors.js';
 import { watchIncidents } from './incidents.js';
+import { watchSimulator } from './simulate.js';
 
 const $ = (id) => document.getElementById(id);
 const JOBS_POLL_MS = 3000;
@@ -391,6 +392,7 @@ async function main() {
   watchTarget($('target'));
   watchMonitors($('monitors'));
   watchIncidents($('incidents'));
+  watchSimulator($('incidents'));
   await refreshJobs(); // re-attaches to a running job
   setInterval(refreshJobs, JOBS_POLL_MS);
   document.body.dataset.ready = 'true';
