@@ -181,7 +181,9 @@ TEST(MonitorSet, ACounterResetIsNotANegativeWindow) {
 
 TEST(MonitorSet, NoDataKeepsTheStateByDefaultAndOkWhenAskedTo) {
   auto spec = builtin("llm_error_burst");
+  EXPECT_EQ(spec.no_data, NoData::ok);  // the built-ins: an empty window reads as OK
   spec.for_duration = {};
+  spec.no_data = NoData::keep;  // the default of a monitor file
   auto ok_spec = spec;
   ok_spec.id = "ok_on_no_data";
   ok_spec.no_data = NoData::ok;
