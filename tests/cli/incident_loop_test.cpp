@@ -113,6 +113,11 @@ TEST(IncidentLoop, LatencyInjectionAlertsOpensAnExplainedIncidentAndStoppingReso
 }
 
 TEST(IncidentLoop, BlackFridayRecommendationsDegradedFiresInMinutes20To24WithTheMissingIndexFirst) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Up to 280 recommendations a second beside checkout and the baseline: under ASan on 2 cores
+  // this would time the sanitizer, not the monitor. The release build runs it.
+  GTEST_SKIP() << "the Black Friday story at 60x runs on the release build";
+#endif
   TempDir dir;
   constexpr int kScale = 60;
   // The demo stream at four times the seed's rates: at 60x a minute's window is one second, and
