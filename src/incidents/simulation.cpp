@@ -350,26 +350,22 @@ void SimulationRunner::notify(const std::shared_ptr<Sim>& sim) {
   }
 }
 
+std::shared_ptr<SimulationRunner::Sim> SimulationRunner::find(const std::string& simulation_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sims_.find(simulation_id);
+  return it == sims_.end() ? nullptr : it->second;
+}
+
 std::optional<SimulationRecord> SimulationRunner::get(const std::string& simulation_id) const {
-  std::shared_ptr<Sim> sim;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = sims_.find(simulation_id);
-    if (it == sims_.end()) return std::nullopt;
-    sim = it->second;
-  }
+  std::shared_ptr<Sim> sim = find(simulation_id);
+  if (!sim) return std::nullopt;
   std::lock_guard l(sim->mutex);
   return sim->record;
 }
 
 std::optional<SimulationRecord> SimulationRunner::stop(const std::string& simulation_id) {
-  std::shared_ptr<Sim> sim;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = sims_.find(simulation_id);
-    if (it == sims_.end()) return std::nullopt;
-    sim = it->second;
-  }
+  std::shared_ptr<Sim> sim = find(simulation_id);
+  if (!sim) return std::nullopt;
   {
     std::lock_guard l(sim->mutex);
     if (sim->record.status != SimulationStatus::running) return sim->record;

@@ -130,6 +130,7 @@ class SimulationRunner {
 
  private:
   struct Sim;
+  std::shared_ptr<Sim> find(const std::string& simulation_id) const;  // nullptr: unknown
   void play(const std::shared_ptr<Sim>& sim);
   void finish(const std::shared_ptr<Sim>& sim, SimulationStatus status);
   void notify(const std::shared_ptr<Sim>& sim);
