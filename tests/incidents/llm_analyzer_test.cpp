@@ -25,6 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using test::respond;
 using test::ScriptedEndpoint;
+using test::env_of;
+using test::thrown_by;
 namespace json = boost::json;
 
 const char* kAnswer = R"json({
@@ -63,22 +65,6 @@ json::object context() {
   return json::object{{"title", "Latency spike on order-service"},
                       {"service", "order-service"},
                       {"evidence", json::object{{"slow_queries", json::array{}}}}};
-}
-
-auto env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> const char* {
-    auto it = vars.find(name);
-    return it == vars.end() ? nullptr : it->second.c_str();
-  };
-}
-
-std::string thrown_by(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
 }
 
 TEST(LlmAnalyzer, GoodAnswerIsParsedAndSortedByConfidence) {

@@ -25,6 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using test::respond;
 using test::ScriptedEndpoint;
+using test::env_of;
+using test::thrown_by;
 using trafficsim::testing::eventually;
 namespace json = boost::json;
 
@@ -62,23 +64,6 @@ json::object body_of(const test::RecordedRequest& r) {
 
 bool flushed(PagerDutyNotifier& n) {
   return n.flush(std::chrono::steady_clock::now() + 10s);
-}
-
-// A getenv over a fixed table.
-auto env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> const char* {
-    auto it = vars.find(name);
-    return it == vars.end() ? nullptr : it->second.c_str();
-  };
-}
-
-std::string thrown_by(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
 }
 
 TEST(PagerDutyEvent, TriggerCarriesThePayloadPagerDutyDocuments) {

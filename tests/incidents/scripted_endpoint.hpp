@@ -3,6 +3,9 @@
 // LLM's chat completions): it records every request and answers each with the next response of
 // its script (the last one repeats).
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <stdexcept>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -67,5 +70,23 @@ class ScriptedEndpoint {
   std::vector<RecordedRequest> requests_;
   std::unique_ptr<http::Server> server_;  // last: stopped before what its handler uses
 };
+
+// A getenv over a fixed table.
+inline auto env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+// What fn threw as std::invalid_argument, or "(nothing thrown)".
+inline std::string thrown_by(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(nothing thrown)";
+}
 
 }  // namespace trafficsim::incidents::test
