@@ -36,6 +36,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "telemetry/line_writer.hpp"
+#include "telemetry/log_buffer.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/span.hpp"
 #include "telemetry/windowed_ratio.hpp"
@@ -97,6 +98,7 @@ struct TargetService::Impl {
   std::unique_ptr<ServerCounterMetrics> server_metrics;
 
   telemetry::SpanBuffer spans;
+  telemetry::LogBuffer logs;
   std::unique_ptr<telemetry::AsyncLineWriter> access_log;
   uint64_t access_log_dropped_reported = 0;
   std::mutex collect_mu;

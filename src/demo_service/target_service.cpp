@@ -31,6 +31,7 @@ TargetService::Impl::Impl(TargetOptions o)
       seed(options.seed != 0 ? options.seed
                              : static_cast<uint64_t>(Clock::now().time_since_epoch().count())),
       spans(options.span_capacity),
+      logs(options.log_capacity),
       clock(options.demo, now),
       users(options.users_capacity),
       faults(now) {
@@ -112,6 +113,12 @@ const CatalogInfo& TargetService::catalog_info() const {
 }
 telemetry::Registry& TargetService::registry() {
   return impl_->registry;
+}
+const telemetry::SpanBuffer& TargetService::spans() const {
+  return impl_->spans;
+}
+const telemetry::LogBuffer& TargetService::logs() const {
+  return impl_->logs;
 }
 void TargetService::start_demo(const core::DemoClockSpec& clock) {
   impl_->clock.start(clock);

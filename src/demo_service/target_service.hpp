@@ -15,9 +15,12 @@
 #include "demo_service/catalog_store.hpp"
 #include "demo_service/demo_clock.hpp"
 #include "http/server.hpp"
+#include "telemetry/log_buffer.hpp"
+#include "telemetry/span.hpp"
 
 namespace trafficsim::telemetry {
 class Registry;
+class OtlpExporter;
 }
 
 namespace trafficsim::demo_service {
@@ -47,6 +50,10 @@ struct TargetOptions {
   size_t scan_queue = 16;
   size_t users_capacity = 10'000;
   size_t span_capacity = 2048;
+  size_t log_capacity = 2048;  // recent log records kept for the dashboard's Logs page
+  // When set, every server span, database child span and access-log record is also queued here
+  // (OTLP export), and the service's metrics are exported from its registry.
+  std::shared_ptr<telemetry::OtlpExporter> exporter;
   uint64_t seed = 0;                 // 0: from the clock
   std::function<double()> now_unix;  // injected clock (unix seconds) for tests; empty: system
   // Sees every request first; when it returns true it has answered (or will answer) the request
@@ -77,6 +84,10 @@ class TargetService {
   std::string url() const;
   const CatalogInfo& catalog_info() const;
   telemetry::Registry& registry();
+  // The recent spans (GET /debug/traces) and log records (one per request, the access log's
+  // fields) the dashboard's Traces and Logs pages read.
+  const telemetry::SpanBuffer& spans() const;
+  const telemetry::LogBuffer& logs() const;
   // The Black Friday story starts over on this clock (what POST /admin/demo does); throws
   // std::invalid_argument naming a bad field.
   void start_demo(const core::DemoClockSpec& clock);

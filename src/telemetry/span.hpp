@@ -17,6 +17,13 @@ namespace trafficsim::telemetry {
 enum class SpanKind : int { internal = 1, server = 2, client = 3 };  // OTLP integer values
 enum class SpanStatusCode : int { unset = 0, ok = 1, error = 2 };
 
+// A time-stamped annotation on a span (e.g. "pool.wait_start" on a database query span).
+struct SpanEvent {
+  uint64_t time_unix_nano = 0;
+  std::string name;
+  boost::json::object attributes;
+};
+
 struct Span {
   core::TraceId trace_id{};
   core::SpanId span_id{};
@@ -28,6 +35,7 @@ struct Span {
   SpanStatusCode status = SpanStatusCode::unset;
   std::string status_message;
   boost::json::object attributes;  // e.g. {"traffic.type":"demo","db.rows_scanned":500000}
+  std::vector<SpanEvent> events;
 };
 
 // One OTLP span object: traceId, spanId, parentSpanId (omitted for roots), name, kind,

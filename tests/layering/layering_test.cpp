@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::set<std::string>> kAllowed = {
     {"core", {}},
     {"http", {"core"}},
-    {"telemetry", {"core"}},
+    {"telemetry", {"core", "http"}},
     {"storage", {"core"}},
     {"load", {"core", "http"}},
     {"scenarios", {"core", "http", "load"}},
