@@ -386,6 +386,19 @@ SignalStats OtlpExporter::stats(Signal signal) const {
   return state_->stats[static_cast<size_t>(signal)];
 }
 
+size_t OtlpExporter::queued(Signal signal) const {
+  std::lock_guard lock(state_->mu);
+  switch (signal) {
+    case Signal::traces:
+      return state_->spans.size();
+    case Signal::logs:
+      return state_->logs.size();
+    case Signal::metrics:
+      break;
+  }
+  return 0;
+}
+
 const OtlpOptions& OtlpExporter::options() const {
   return state_->options;
 }
