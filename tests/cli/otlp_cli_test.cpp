@@ -27,12 +27,12 @@ const std::string kBinary = TRAFFICSIM_BINARY;
 
 uint64_t num(const json::value& v) { return v.to_number<uint64_t>(); }
 
-struct Run {
+struct RunOutcome {
   trafficsim::testing::ProcessResult process;
   json::object report;
 };
 
-Run run_with(const std::string& otlp, const std::vector<std::string>& env,
+RunOutcome run_with(const std::string& otlp, const std::vector<std::string>& env,
              const std::string& ratio = "1", const std::string& rate = "20") {
   trafficsim::testing::TempDir dir;
   const std::string report = (dir.path() / "r.json").string();
@@ -45,7 +45,7 @@ Run run_with(const std::string& otlp, const std::vector<std::string>& env,
         std::string("--json"), report, std::string("--data-dir"), dir.path().string(),
         std::string("--catalog-rows"), std::string("2000")})
     argv.push_back(a);
-  Run r;
+  RunOutcome r;
   r.process = run_process(argv, 60s);
   if (std::filesystem::exists(report)) {
     std::ifstream in(report);
@@ -68,7 +68,7 @@ TEST(OtlpCli, RunExportsClientAndServerSpansLogsAndMetricsAsProtobufAndReportsTh
   trafficsim::testing::TestServerOptions so;
   so.keep_heads = 200;
   trafficsim::testing::TestServer sink(so);
-  Run r = run_with(sink.url(""), {});
+  RunOutcome r = run_with(sink.url(""), {});
   ASSERT_EQ(r.process.exit_code, 0) << r.process.err;
   const uint64_t requests = num(r.report.at("requests"));
   ASSERT_EQ(requests, 40u);
@@ -92,7 +92,7 @@ TEST(OtlpCli, TheProtocolVariableSwitchesToJsonAndHeadersAreSent) {
   trafficsim::testing::TestServerOptions so;
   so.keep_heads = 200;
   trafficsim::testing::TestServer sink(so);
-  Run r = run_with(sink.url(""), {"OTEL_EXPORTER_OTLP_PROTOCOL=http/json",
+  RunOutcome r = run_with(sink.url(""), {"OTEL_EXPORTER_OTLP_PROTOCOL=http/json",
                                   "OTEL_EXPORTER_OTLP_HEADERS=x-team=sre,authorization=Bearer%20k"},
                    "0.5");
   ASSERT_EQ(r.process.exit_code, 0) << r.process.err;
@@ -127,7 +127,7 @@ TEST(OtlpCli, BadSettingsAreRefusedNamingTheFlagOrVariable) {
        "http://127.0.0.1:4318", "1", "OTEL_TRACES_SAMPLER_ARG"},
   };
   for (const auto& c : cases) {
-    Run r = run_with(c.otlp, c.env, c.ratio);
+    RunOutcome r = run_with(c.otlp, c.env, c.ratio);
     EXPECT_EQ(r.process.exit_code, 2) << c.names << ": " << r.process.err;
     EXPECT_NE(r.process.err.find(c.names), std::string::npos) << r.process.err;
     EXPECT_TRUE(r.report.empty()) << "nothing ran";
@@ -138,7 +138,7 @@ TEST(OtlpCli, AnEndpointThatIsDownCostsSpansNotTheRate) {
   // A port nothing listens on: every export fails to connect and is retried, then counted.
   const int closed_port = trafficsim::testing::free_port();
   const auto started = std::chrono::steady_clock::now();
-  Run r = run_with("http://127.0.0.1:" + std::to_string(closed_port), {}, "1", "200");
+  RunOutcome r = run_with("http://127.0.0.1:" + std::to_string(closed_port), {}, "1", "200");
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ASSERT_EQ(r.process.exit_code, 0) << r.process.err;
