@@ -53,6 +53,7 @@ void JsonLinesSink::write_out() {
     if (n <= 0) {
       const int err = errno;
       buffer_.clear();
+      if (err == EPIPE) throw OutputClosed("the reader of standard output went away");
       throw std::runtime_error(fmt::format("cannot write the activity to standard output: {}",
                                            std::strerror(err)));
     }

@@ -5,6 +5,7 @@
 // (activity_metrics.hpp), which the OTLP sink's exporter and the dashboard read.
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,15 @@ class ActivitySink {
   virtual void flush() {}
 };
 
+// The reader of a JSON-lines sink went away (EPIPE: `trafficsim telemetry | head`): the end of the
+// run, not a failure.
+struct OutputClosed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // JSON lines (json_lines.hpp) on a file descriptor (stdout by default), written in large blocks:
-// a buffer flushed at 64 KiB and at every flush(). A write that fails (a closed pipe, a full disk)
-// throws std::runtime_error saying why.
+// a buffer flushed at 64 KiB and at every flush(). A write that fails throws OutputClosed for a
+// closed pipe, std::runtime_error saying why otherwise (a full disk).
 class JsonLinesSink final : public ActivitySink {
  public:
   explicit JsonLinesSink(int fd = 1);
