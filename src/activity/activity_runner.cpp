@@ -1,5 +1,6 @@
 #include "activity/activity_runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -93,31 +94,36 @@ void ActivityRunner::run_stress() {
                                            : std::numeric_limits<int64_t>::max();
   uint64_t emitted = 0;
   int64_t alerts_until = 0;
+  // When activity k is due, in ns since the start; alerts go just before the first activity due
+  // at or after them, so their place among the lines is the same in every run of one seed.
+  auto due_ns = [rate](uint64_t k) {
+    return static_cast<int64_t>(static_cast<double>(k) * 1e9 / rate);
+  };
+  auto alerts_up_to = [&](int64_t until) {
+    until = std::min(until, end_ns - 1);  // as ticks: before the end
+    if (until <= alerts_until) return;
+    emit_alerts(alerts_until, until);
+    alerts_until = until;
+  };
   constexpr int64_t kBatchNs = 1'000'000;  // one batch per millisecond
   while (true) {
     const int64_t now_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_mono_).count();
-    // Activity k is due at k / rate seconds: k = 0 at the start.
-    const double due_d = std::floor(static_cast<double>(now_ns) * 1e-9 * rate) + 1;
-    const uint64_t due = due_d >= static_cast<double>(total) ? total : static_cast<uint64_t>(due_d);
-    for (; emitted < due; ++emitted) {
-      const uint64_t at = start_unix_ns_ + static_cast<uint64_t>(
-                                               static_cast<double>(emitted) * 1e9 / rate);
-      emit(generator_.stress_activity(emitted, at));
+    for (; emitted < total && due_ns(emitted) <= now_ns; ++emitted) {
+      const int64_t at = due_ns(emitted);
+      alerts_up_to(at);
+      emit(generator_.stress_activity(emitted, start_unix_ns_ + static_cast<uint64_t>(at)));
     }
-    const int64_t alert_now = std::min(now_ns, end_ns - 1);  // as ticks: before the end
-    if (alert_now > alerts_until) {
-      emit_alerts(alerts_until, alert_now);
-      alerts_until = alert_now;
-    }
+    // Alerts due by now but before the next activity.
+    alerts_up_to(emitted < total ? std::min(now_ns, due_ns(emitted) - 1) : now_ns);
     sink_.flush();
     ++totals_.ticks;
     if (emitted >= total) break;
     const int64_t next = (now_ns / kBatchNs + 1) * kBatchNs;
     if (!wait_until(start_mono_ + std::chrono::nanoseconds(next))) return;
   }
-  if (wait_until(start_mono_ + *options_.duration) && end_ns - 1 > alerts_until) {
-    emit_alerts(alerts_until, end_ns - 1);
+  if (wait_until(start_mono_ + *options_.duration)) {
+    alerts_up_to(end_ns);
     sink_.flush();
   }
 }
