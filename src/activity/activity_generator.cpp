@@ -207,8 +207,8 @@ Activity make_activity(core::ArrivalRandom& r, uint64_t end_ns, int64_t window_u
     }
   }
   if (window_us > a.duration_us) {
-    end_ns -= static_cast<uint64_t>(r.below(static_cast<uint64_t>(window_us - a.duration_us))) *
-              1000;
+    end_ns -=
+        static_cast<uint64_t>(r.below(static_cast<uint64_t>(window_us - a.duration_us))) * 1000;
   }
   span.end_unix_nano = end_ns;
   span.start_unix_nano = end_ns - static_cast<uint64_t>(a.duration_us) * 1000;
@@ -261,8 +261,7 @@ size_t ActivityGenerator::activities_in_tick(uint64_t tick) const {
 }
 
 std::vector<Activity> ActivityGenerator::tick(uint64_t tick, uint64_t run_start_unix_ns) const {
-  const uint64_t at =
-      run_start_unix_ns + tick * static_cast<uint64_t>(options_.interval.count());
+  const uint64_t at = run_start_unix_ns + tick * static_cast<uint64_t>(options_.interval.count());
   const int64_t window_us = options_.interval.count() / 1000;
   const size_t n = activities_in_tick(tick);
   std::vector<Activity> out;

@@ -19,8 +19,8 @@ ActivityMetrics::ActivityMetrics(telemetry::Registry& registry)
                                       "Simulated HTTP requests by method, route and status",
                                       {"method", "route", "status"})),
       http_duration_(registry.histogram("activity_http_request_duration_seconds",
-                                        "Simulated HTTP request durations",
-                                        {"method", "route"}, duration_buckets())),
+                                        "Simulated HTTP request durations", {"method", "route"},
+                                        duration_buckets())),
       db_duration_(registry.histogram("activity_db_query_duration_seconds",
                                       "Simulated database query durations by table", {"table"},
                                       duration_buckets())),
@@ -34,10 +34,10 @@ ActivityMetrics::ActivityMetrics(telemetry::Registry& registry)
                            .gauge("activity_cache_hit_ratio",
                                   "Share of simulated cache operations that hit, so far")
                            .with(std::span<const std::string_view>())),
-      log_records_(registry.counter("activity_log_records_total",
-                                    "Simulated log records by level", {"level"})),
-      spans_(registry.counter("activity_spans_total", "Simulated spans by activity kind",
-                              {"kind"})) {}
+      log_records_(registry.counter("activity_log_records_total", "Simulated log records by level",
+                                    {"level"})),
+      spans_(
+          registry.counter("activity_spans_total", "Simulated spans by activity kind", {"kind"})) {}
 
 void ActivityMetrics::record(const Activity& a) {
   const double seconds = static_cast<double>(a.duration_us) / 1e6;

@@ -62,8 +62,8 @@ RunTotals ActivityRunner::run() {
   {
     std::lock_guard lock(mu_);
     // Stopped before its duration (a run without one always ends by a stop, which is its end).
-    totals_.stopped = stop_ && options_.duration.has_value() &&
-                      Clock::now() - start_mono_ < *options_.duration;
+    totals_.stopped =
+        stop_ && options_.duration.has_value() && Clock::now() - start_mono_ < *options_.duration;
   }
   totals_.elapsed_s = std::chrono::duration<double>(Clock::now() - start_mono_).count();
   return totals_;
@@ -86,12 +86,11 @@ void ActivityRunner::run_ticks() {
 void ActivityRunner::run_stress() {
   const double rate = *options_.rate_sps;
   const uint64_t total =
-      options_.duration
-          ? static_cast<uint64_t>(std::llround(
-                rate * std::chrono::duration<double>(*options_.duration).count()))
-          : std::numeric_limits<uint64_t>::max();
-  const int64_t end_ns = options_.duration ? options_.duration->count()
-                                           : std::numeric_limits<int64_t>::max();
+      options_.duration ? static_cast<uint64_t>(std::llround(
+                              rate * std::chrono::duration<double>(*options_.duration).count()))
+                        : std::numeric_limits<uint64_t>::max();
+  const int64_t end_ns =
+      options_.duration ? options_.duration->count() : std::numeric_limits<int64_t>::max();
   uint64_t emitted = 0;
   int64_t alerts_until = 0;
   // When activity k is due, in ns since the start; alerts go just before the first activity due

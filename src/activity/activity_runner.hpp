@@ -26,7 +26,7 @@ namespace trafficsim::activity {
 
 struct RunOptions {
   GeneratorOptions generator;
-  std::optional<double> rate_sps;                   // > 0: stress mode, spans per second
+  std::optional<double> rate_sps;                    // > 0: stress mode, spans per second
   std::optional<std::chrono::nanoseconds> duration;  // none: until stop()
 };
 

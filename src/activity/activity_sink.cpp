@@ -54,8 +54,8 @@ void JsonLinesSink::write_out() {
       const int err = errno;
       buffer_.clear();
       if (err == EPIPE) throw OutputClosed("the reader of standard output went away");
-      throw std::runtime_error(fmt::format("cannot write the activity to standard output: {}",
-                                           std::strerror(err)));
+      throw std::runtime_error(
+          fmt::format("cannot write the activity to standard output: {}", std::strerror(err)));
     }
     done += static_cast<size_t>(n);
   }

@@ -14,11 +14,10 @@ namespace {
 
 void append_time(std::string& out, uint64_t unix_ns) {
   out += '"';
-  out += core::format_rfc3339(
-      std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(static_cast<int64_t>(unix_ns)))),
-      9);
+  out += core::format_rfc3339(std::chrono::system_clock::time_point(
+                                  std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                      std::chrono::nanoseconds(static_cast<int64_t>(unix_ns)))),
+                              9);
   out += '"';
 }
 

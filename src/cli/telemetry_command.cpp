@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/arguments.hpp"
 #include "cli/signals.hpp"
@@ -36,15 +36,16 @@ jobs::ActivityJobSettings settings_from(const TelemetryOptions& o) {
   auto& run = s.run;
   if (!o.rate.empty()) {
     if (!o.intensity.empty())
-      throw UsageError("--intensity and --rate exclude each other: --rate sets a rate of spans "
-                       "instead of ticks of 3-6 activities");
+      throw UsageError(
+          "--intensity and --rate exclude each other: --rate sets a rate of spans "
+          "instead of ticks of 3-6 activities");
     run.rate_sps = parse_rate_arg(o.rate, "--rate");
   }
   if (!o.intensity.empty()) run.generator.intensity = parse_intensity_arg(o.intensity);
   run.generator.interval = parse_duration_arg(o.interval, "--interval");
   if (run.generator.interval < std::chrono::milliseconds(1))
-    throw UsageError(fmt::format("invalid duration for --interval: '{}' must be at least 1ms",
-                                 o.interval));
+    throw UsageError(
+        fmt::format("invalid duration for --interval: '{}' must be at least 1ms", o.interval));
   if (!o.duration.empty()) run.duration = parse_duration_arg(o.duration, "--duration");
   run.generator.seed = parse_seed_arg(o.seed_text, "--seed");
   s.exporter = make_exporter(o.otlp, kActivityService);

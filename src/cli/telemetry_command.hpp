@@ -15,10 +15,10 @@ namespace trafficsim::cli {
 
 struct TelemetryOptions {
   std::string interval = "2s";
-  std::string intensity;  // default 1
-  std::string rate;       // stress mode: spans per second (bench's rate grammar)
-  std::string duration;   // empty: until Ctrl+C
-  std::string seed_text;  // empty: a random seed
+  std::string intensity;     // default 1
+  std::string rate;          // stress mode: spans per second (bench's rate grammar)
+  std::string duration;      // empty: until Ctrl+C
+  std::string seed_text;     // empty: a random seed
   bool json_stdout = false;  // JSON lines on stdout even with an OTLP endpoint
   OtlpFlags otlp;
 };

@@ -29,7 +29,7 @@ namespace trafficsim::jobs {
 
 struct ActivityJobSettings {
   activity::RunOptions run;
-  std::optional<int> json_lines_fd;  // JSON lines to this descriptor (1: stdout)
+  std::optional<int> json_lines_fd;                   // JSON lines to this descriptor (1: stdout)
   std::shared_ptr<telemetry::OtlpExporter> exporter;  // queue spans and logs here when set
   // The job's registry as the exporter's metrics (only for an exporter of the job's own: a shared
   // one keeps its owner's source).

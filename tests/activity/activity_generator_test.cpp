@@ -254,9 +254,9 @@ TEST(ActivityGenerator, AWarningEveryTenSecondsAndAnErrorEveryTwentyFourWithTheS
   for (size_t i = 0; i < err_at.size(); ++i) EXPECT_EQ(err_at[i], (i + 1) * 24'000'000'000ULL);
   EXPECT_EQ(warn_msgs, (std::set<std::string>{"Connection pool running low", "Slow query detected",
                                               "Rate limit approaching", "Memory usage elevated"}));
-  EXPECT_EQ(err_msgs, (std::set<std::string>{"Connection timeout to external API",
-                                             "Failed to process webhook",
-                                             "Database deadlock detected"}));
+  EXPECT_EQ(err_msgs,
+            (std::set<std::string>{"Connection timeout to external API",
+                                   "Failed to process webhook", "Database deadlock detected"}));
   // At 120 s both are due: the warning first, then the error, in time order throughout.
   for (size_t i = 1; i < alerts.size(); ++i)
     EXPECT_LE(alerts[i - 1].logs[0].time_unix_nano, alerts[i].logs[0].time_unix_nano);

@@ -54,8 +54,8 @@ TEST(ActivityJsonLines, ASpanLineHasTheDocumentedKeysInOrder) {
   ASSERT_EQ(lines.size(), 1u);
   const auto o = boost::json::parse(lines[0]).as_object();
   EXPECT_EQ(keys_of(o), (std::vector<std::string>{"type", "kind", "level", "message", "trace_id",
-                                                  "span_id", "name", "span_kind", "status",
-                                                  "start", "end", "duration_ms", "attributes"}));
+                                                  "span_id", "name", "span_kind", "status", "start",
+                                                  "end", "duration_ms", "attributes"}));
   EXPECT_EQ(o.at("type").as_string(), "span");
   EXPECT_EQ(o.at("kind").as_string(), kind_name(acts[0].kind));
   EXPECT_EQ(o.at("message").as_string(), acts[0].message);
@@ -76,15 +76,14 @@ TEST(ActivityJsonLines, LogLinesCarryTimeLevelMessageFieldsAndTheirSpansIds) {
         std::string out;
         append_log_line(out, a, r);
         const auto o = boost::json::parse(out).as_object();
-        EXPECT_EQ(keys_of(o), (std::vector<std::string>{"type", "kind", "time", "level",
-                                                        "message", "trace_id", "span_id",
-                                                        "fields"}));
+        EXPECT_EQ(keys_of(o), (std::vector<std::string>{"type", "kind", "time", "level", "message",
+                                                        "trace_id", "span_id", "fields"}));
         EXPECT_EQ(o.at("type").as_string(), "log");
         const std::string level(o.at("level").as_string());
         saw_debug |= level == "debug";
         saw_info |= level == "info";
-        EXPECT_EQ(level, a.kind == ActivityKind::db || a.kind == ActivityKind::cache ? "debug"
-                                                                                      : "info");
+        EXPECT_EQ(level,
+                  a.kind == ActivityKind::db || a.kind == ActivityKind::cache ? "debug" : "info");
         EXPECT_EQ(o.at("fields").as_object(), r.attributes);
       }
     }

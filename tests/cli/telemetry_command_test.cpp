@@ -51,8 +51,8 @@ TEST(TelemetryCommand, WritesOneJsonObjectPerSpanAndLogRecordOnStdout) {
     EXPECT_FALSE(o.at("message").as_string().empty());
     if (type == "span") {
       ++spans_by_kind[kind];
-      for (const char* k : {"trace_id", "span_id", "name", "start", "end", "duration_ms",
-                            "attributes"})
+      for (const char* k :
+           {"trace_id", "span_id", "name", "start", "end", "duration_ms", "attributes"})
         EXPECT_TRUE(o.contains(k)) << k << " in " << line;
     } else {
       ASSERT_EQ(type, "log") << line;
@@ -76,8 +76,8 @@ TEST(TelemetryCommand, WritesOneJsonObjectPerSpanAndLogRecordOnStdout) {
 }
 
 TEST(TelemetryCommand, OneSeedGivesTheSameStdoutApartFromTimeFields) {
-  const std::vector<std::string> argv = {kBinary, "telemetry", "--seed", "7", "--duration", "5s",
-                                         "--interval", "100ms"};
+  const std::vector<std::string> argv = {kBinary,      "telemetry", "--seed",     "7",
+                                         "--duration", "5s",        "--interval", "100ms"};
   // The two runs side by side: 5 s of wall time, not 10.
   BackgroundProcess a(argv), b(argv);
   auto other = argv;
@@ -99,8 +99,8 @@ TEST(TelemetryCommand, StressRateEmitsRateTimesDurationSpans) {
   const auto started = std::chrono::steady_clock::now();
   const auto r =
       run_process({kBinary, "telemetry", "--seed", "1", "--rate", "20k", "--duration", "2s"}, 60s);
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                          .count();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   size_t spans = 0;
   for (size_t at = 0; (at = r.out.find("{\"type\":\"span\"", at)) != std::string::npos; ++at)

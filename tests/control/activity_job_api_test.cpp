@@ -33,9 +33,8 @@ TEST(ActivityJobApi, StartsAsAJobFillsTheDashboardsBuffersAndStops) {
 
   auto stop = s.post("/traffic/stop/" + id, "");
   ASSERT_EQ(stop.status, 200) << stop.body;
-  ASSERT_TRUE(eventually([&] {
-    return body_of(s.get("/traffic/status/" + id)).at("status") == "cancelled";
-  }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] { return body_of(s.get("/traffic/status/" + id)).at("status") == "cancelled"; }, 10s));
   auto rep = s.get("/traffic/report/" + id);
   ASSERT_EQ(rep.status, 200) << rep.body;
   auto report = body_of(rep);
@@ -51,12 +50,12 @@ TEST(ActivityJobApi, RunsToItsDurationAndIsListedAmongTheScenarios) {
     return v.at("name") == "activity" && !v.at("card").as_bool();
   }));
   const std::string id = s.start(R"({"scenario":"activity","duration":1})");
-  ASSERT_TRUE(eventually([&] {
-    return body_of(s.get("/traffic/status/" + id)).at("status") == "completed";
-  }, 15s));
+  ASSERT_TRUE(eventually(
+      [&] { return body_of(s.get("/traffic/status/" + id)).at("status") == "completed"; }, 15s));
   auto report = body_of(s.get("/traffic/report/" + id));
   EXPECT_EQ(report.at("ticks").to_number<uint64_t>(), 1u) << "one tick in 1 s of 2 s ticks";
   EXPECT_FALSE(report.at("stopped").as_bool());
+  EXPECT_EQ(s.get("/traffic/report/" + id + "?format=html").status, 400) << "JSON only";
 }
 
 TEST(ActivityJobApi, FieldsOfTrafficJobsAreRefusedNamingTheField) {
