@@ -4,7 +4,9 @@
 // bench/otlp_bench.py beside the OpenTelemetry JavaScript SDK doing the same
 // (bench/otlp/sdk_export.mjs) against the same sink.
 //
-//   otlp_export_bench --url http://127.0.0.1:PORT --spans 200000 [--json] [--gzip]
+//   otlp_export_bench --url http://127.0.0.1:PORT --spans 200000 [--json] [--gzip] [--prebuilt]
+// --prebuilt makes the spans before the CPU clock starts (encoding and export alone; their
+// destruction after sending still counts).
 // Prints one JSON line: {"spans":N,"sent":..,"cpu_s":..,"wall_s":..,"spans_per_cpu_s":..}.
 #include <sys/resource.h>
 
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/trace_context.hpp"
@@ -57,7 +60,7 @@ telemetry::Span make_span(uint64_t i) {
 int main(int argc, char** argv) {
   std::string url;
   uint64_t n = 200'000;
-  bool json = false, gzip = false;
+  bool json = false, gzip = false, prebuilt = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--url" && i + 1 < argc) {
@@ -68,6 +71,8 @@ int main(int argc, char** argv) {
       json = true;
     } else if (a == "--gzip") {
       gzip = true;
+    } else if (a == "--prebuilt") {
+      prebuilt = true;  // spans made before the clock starts: encoding and export alone
     } else {
       std::fprintf(stderr, "usage: otlp_export_bench --url URL [--spans N] [--json] [--gzip]\n");
       return 2;
@@ -86,6 +91,11 @@ int main(int argc, char** argv) {
   o.max_queue = 8192;
   o.batch_delay = std::chrono::milliseconds(200);
 
+  std::vector<telemetry::Span> made;
+  if (prebuilt) {
+    made.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) made.push_back(make_span(i));
+  }
   const double cpu0 = cpu_seconds();
   const auto wall0 = std::chrono::steady_clock::now();
   uint64_t sent = 0, dropped = 0, failed = 0;
@@ -96,7 +106,7 @@ int main(int argc, char** argv) {
       while (exporter.queued(telemetry::Signal::traces) >= o.max_queue - 1) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
-      exporter.add_span(make_span(i));
+      exporter.add_span(prebuilt ? std::move(made[i]) : make_span(i));
     }
     exporter.shutdown();
     const auto st = exporter.stats(telemetry::Signal::traces);
