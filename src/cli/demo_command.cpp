@@ -163,6 +163,12 @@ control::ManagerOptions manager_options(const Checked& c, const ControlFlags& f,
   m.trace_ratio = trace_ratio_of(f.otlp);
   m.exporter = make_exporter(f.otlp, kGeneratorService, true, /*traces_only=*/true);
   m.client_spans = std::make_shared<telemetry::SpanBuffer>(4096);
+  // Validated here (bad values exit 2 before anything starts); made again per activity job.
+  if (make_exporter(f.otlp, kActivityService, false)) {
+    m.make_activity_exporter = [otlp = f.otlp] {
+      return make_exporter(otlp, kActivityService, false);
+    };
+  }
   return m;
 }
 

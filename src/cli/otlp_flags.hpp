@@ -19,6 +19,7 @@ namespace trafficsim::cli {
 // generator's; the built-in target keeps its own so a trace shows both sides).
 inline constexpr std::string_view kGeneratorService = "trafficsim-loadgen";
 inline constexpr std::string_view kTargetService = "trafficsim-target";
+inline constexpr std::string_view kActivityService = "trafficsim-activity";
 
 struct OtlpFlags {
   std::string otlp;         // --otlp URL (a base URL: /v1/traces, /v1/metrics, /v1/logs appended)

@@ -1,5 +1,7 @@
 #include "control/job_manager.hpp"
 
+#include "telemetry/otlp_exporter.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -259,6 +261,12 @@ json::object JobManager::start_activity(const StartRequest& req) {
   settings.run.generator.seed = options_.seed ? options_.seed : std::random_device{}();
   settings.run.duration = std::chrono::nanoseconds(static_cast<int64_t>(*spec.duration_s * 1e9));
   settings.exporter = options_.exporter;  // shared: its metrics source stays its owner's
+  if (options_.make_activity_exporter) {
+    if (auto own = options_.make_activity_exporter()) {
+      settings.exporter = std::move(own);
+      settings.export_metrics = true;
+    }
+  }
   settings.tap_spans = options_.activity_spans;
   settings.tap_logs = options_.activity_logs;
   auto job = add(spec);
@@ -266,6 +274,10 @@ json::object JobManager::start_activity(const StartRequest& req) {
     jobs::ActivityJob aj(settings);
     cj.running([&aj] { aj.stop(); });
     jobs::ActivityResult r = aj.run();
+    if (settings.export_metrics && settings.exporter) {
+      settings.exporter->shutdown();  // its own: everything sent (5 s at most) before "done"
+      r.report["export"] = settings.exporter->stats_json();
+    }
     cj.finished_running(r.totals.stopped);
     return json::value(std::move(r.report));
   });

@@ -80,6 +80,10 @@ struct ManagerOptions {
   // records for the dashboard; the manager makes them when not given. Activity jobs also queue
   // on `exporter` when there is one.
   std::shared_ptr<telemetry::SpanBuffer> activity_spans;
+  // When set, each activity job exports through an exporter of its own made by this (its spans,
+  // logs and metrics under the activity's service name), shut down when the job ends; otherwise
+  // through `exporter` (spans and logs only).
+  std::function<std::shared_ptr<telemetry::OtlpExporter>()> make_activity_exporter;
   std::shared_ptr<telemetry::LogBuffer> activity_logs;
 };
 
