@@ -303,6 +303,9 @@ int demo_checked(DemoOptions& o) {
                             return svc->registry().expose();
                           });
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
+  control::TelemetryApi telemetry_api;  // the Traces, Logs and Metrics pages
+  telemetry_api.add_source({"demo-target", &svc->spans(), &svc->logs(), &svc->registry()});
+  api.set_telemetry(&telemetry_api);
   std::unique_ptr<incidents::IncidentStore> store;
   try {
     store = open_incident_store(o.control, t_data_dir);
