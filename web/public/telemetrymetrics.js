@@ -57,6 +57,9 @@ export function watchTelemetryMetrics() {
     c.plot?.destroy();
     c.key = key;
     const format = UNIT_FORMAT[chart.unit] || ((v) => String(v));
+    // A group's p50 and p95 share a colour (p50 dashed).
+    const groupOf = (label) => label.replace(/ p(50|95)$/, '');
+    const groups = [...new Set(chart.series.map((s) => groupOf(s.label)))];
     c.plot = new uPlot({
       width,
       height: HEIGHT_PX,
@@ -64,9 +67,9 @@ export function watchTelemetryMetrics() {
       axes: [{}, { values: (u, vals) => vals.map((v) => (v == null ? '' : format(v))), size: 70 }],
       series: [
         {},
-        ...chart.series.map((s, i) => ({
+        ...chart.series.map((s) => ({
           label: s.label,
-          stroke: COLORS[i % COLORS.length],
+          stroke: COLORS[groups.indexOf(groupOf(s.label)) % COLORS.length],
           width: 2,
           dash: s.label.endsWith(' p50') ? [6, 4] : undefined,
           spanGaps: true,

@@ -69,7 +69,8 @@ export function renderWaterfall(trace, { compact = false } = {}) {
   const pct = (v) => `${Math.max(0, Math.min(100, (v / total) * 100)).toFixed(3)}%`;
   const attrs = el('div', { className: 'wf-attrs', hidden: true });
   const rows = trace.spans.map((span) => {
-    const tags = spanTags(span.attributes);
+    // The server span repeats its query's db.* attributes: the tags go on the query's own row.
+    const tags = span.kind_name === 'server' ? [] : spanTags(span.attributes);
     const query = span.attributes?.['db.query.text'];
     const label = el('div', { className: 'wf-label', style: { paddingLeft: `${0.3 + span.depth * 1.1}rem` } },
       el('span', { className: 'wf-name', text: span.name, title: span.name }),
@@ -96,7 +97,7 @@ export function renderWaterfall(trace, { compact = false } = {}) {
     }
     return row;
   });
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => el('span', { text: formatMs(total * f), style: { left: `${f * 100}%` } }));
+  const ticks = (compact ? [0, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1]).map((f) => el('span', { text: formatMs(total * f), style: { left: `${f * 100}%` } }));
   const axis = el('div', { className: 'wf-row wf-axis', 'aria-hidden': 'true' }, el('div', {}), el('div', { className: 'wf-ticks' }, ...ticks), el('span', {}));
   const root = el('div', { className: `waterfall${compact ? ' compact' : ''}`, dataset: { spanCount: String(rows.length) } }, axis, ...rows);
   return compact ? root : el('div', {}, root, attrs);
