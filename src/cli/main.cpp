@@ -14,6 +14,7 @@
 #include "cli/incident_command.hpp"
 #include "cli/scenarios_command.hpp"
 #include "cli/target_command.hpp"
+#include "cli/telemetry_command.hpp"
 #include "cli/traffic_flags.hpp"
 #include "cli/validate_command.hpp"
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   ServeOptions serve;
   ValidateOptions validate;
   IncidentOptions incident;
+  TelemetryOptions telemetry;
   auto* bench_cmd = add_bench_command(app, bench);
   auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   auto* serve_cmd = add_serve_command(app, serve);
   auto* validate_cmd = add_validate_command(app, validate);
   auto* incident_cmd = add_incident_command(app, incident);
+  auto* telemetry_cmd = add_telemetry_command(app, telemetry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return run_serve(serve);
     if (validate_cmd->parsed()) return run_validate_dual_mode(validate);
     if (incident_cmd->parsed()) return run_incident(incident);
+    if (telemetry_cmd->parsed()) return run_telemetry(telemetry);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });

@@ -244,6 +244,9 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
     ServerResponse resp;
     resp.headers.emplace_back("Cache-Control", "no-store");
     if (http::query_param(req.query(), "format").value_or("json") == "html") {
+      if (job->spec().kind == "activity")  // a run's totals: nothing for the HTML report to draw
+        return reply.send(error_response(ApiError{
+            400, "invalid_value", "format", "an activity job's report is JSON only"}));
       resp.content_type = "text/html; charset=utf-8";
       resp.body = render_html_report(*report);
       resp.headers.emplace_back(

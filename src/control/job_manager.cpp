@@ -12,6 +12,9 @@
 
 #include "core/clock.hpp"
 #include "core/duration.hpp"
+#include "jobs/activity_job.hpp"
+#include "telemetry/log_buffer.hpp"
+#include "telemetry/span.hpp"
 #include "scenarios/builtin.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -169,6 +172,8 @@ StartRequest parse_start_request(std::string_view body) {
 }
 
 JobManager::JobManager(ManagerOptions options) : options_(std::move(options)) {
+  if (!options_.activity_spans) options_.activity_spans = std::make_shared<telemetry::SpanBuffer>();
+  if (!options_.activity_logs) options_.activity_logs = std::make_shared<telemetry::LogBuffer>();
   housekeeper_ = std::thread([this] { housekeeping(); });
 }
 
@@ -237,13 +242,47 @@ std::shared_ptr<ControlJob> JobManager::add(JobSpec spec) {
   return job;
 }
 
+json::object JobManager::start_activity(const StartRequest& req) {
+  if (req.max_rps)
+    bad("maxRps", "scenario 'activity' has no request rate: it makes 3-6 activities every 2 s");
+  if (req.endpoints) bad("endpoints", "scenario 'activity' does not choose endpoints");
+  if (req.time_scale)
+    bad("timeScale", "scenario 'activity' does not run on the demo clock: timeScale has no effect "
+                     "on it");
+  JobSpec spec;
+  spec.kind = "activity";
+  spec.scenario = std::string(kActivityScenario);
+  spec.title = "Demo activity";
+  spec.duration_s = req.duration_s.value_or(kDefaultDurationS);
+  spec.endpoints.emplace_back("all");
+  jobs::ActivityJobSettings settings;
+  settings.run.generator.seed = options_.seed ? options_.seed : std::random_device{}();
+  settings.run.duration = std::chrono::nanoseconds(static_cast<int64_t>(*spec.duration_s * 1e9));
+  settings.exporter = options_.exporter;  // shared: its metrics source stays its owner's
+  settings.tap_spans = options_.activity_spans;
+  settings.tap_logs = options_.activity_logs;
+  auto job = add(spec);
+  job->start([settings](ControlJob& cj) -> json::value {
+    jobs::ActivityJob aj(settings);
+    cj.running([&aj] { aj.stop(); });
+    jobs::ActivityResult r = aj.run();
+    cj.finished_running(r.totals.stopped);
+    return json::value(std::move(r.report));
+  });
+  json::object out = job->state_json();
+  out["status"] = "starting";
+  return out;
+}
+
 json::object JobManager::start(const StartRequest& req) {
+  if (req.scenario == kActivityScenario) return start_activity(req);
   const auto& modes = scenarios::mode_names();
   const auto& names = scenarios::scenario_names();
   bool is_mode = contains(modes, req.scenario);
   if (!is_mode && !contains(names, req.scenario)) {
     std::vector<std::string> all = names;
     all.insert(all.end(), modes.begin(), modes.end());
+    all.emplace_back(kActivityScenario);
     bad("scenario", fmt::format("unknown scenario '{}': expected one of {}", req.scenario,
                                 joined(all)));
   }
@@ -494,6 +533,16 @@ json::object JobManager::scenarios_json() const {
     o["dualMode"] = info.name == "blackfriday";
     list.emplace_back(std::move(o));
   }
+  list.emplace_back(json::object{
+      {"name", kActivityScenario},
+      {"title", "Demo activity"},
+      {"description",
+       "Seed 003: 3-6 HTTP, database, job and cache activities every 2 s as spans, metrics and "
+       "logs, a warning every 10 s, an error every 24 s (docs/activity.md)"},
+      {"kind", "activity"},
+      {"card", false},
+      {"capped", false},
+      {"dualMode", false}});
   // The card's five first, in the seed's order.
   std::stable_sort(list.begin(), list.end(), [](const json::value& a, const json::value& b) {
     auto rank = [](const json::value& v) {

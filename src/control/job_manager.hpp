@@ -24,7 +24,14 @@
 #include "jobs/demo_script_job.hpp"
 #include "scenarios/demo_script.hpp"
 
+namespace trafficsim::telemetry {
+class LogBuffer;
+}
+
 namespace trafficsim::control {
+
+// The scenario name of the demo-activity job kind (seed 003).
+inline constexpr std::string_view kActivityScenario = "activity";
 
 // An answer other than success, for the API layer to send.
 class ApiFailure : public std::runtime_error {
@@ -69,6 +76,11 @@ struct ManagerOptions {
   double trace_ratio = 0;
   std::shared_ptr<telemetry::OtlpExporter> exporter;
   std::shared_ptr<telemetry::SpanBuffer> client_spans;
+  // Where activity jobs ({"scenario": "activity"}, docs/activity.md) keep their spans and log
+  // records for the dashboard; the manager makes them when not given. Activity jobs also queue
+  // on `exporter` when there is one.
+  std::shared_ptr<telemetry::SpanBuffer> activity_spans;
+  std::shared_ptr<telemetry::LogBuffer> activity_logs;
 };
 
 class JobManager {
@@ -104,6 +116,7 @@ class JobManager {
 
  private:
   std::shared_ptr<ControlJob> add(JobSpec spec);
+  boost::json::object start_activity(const StartRequest& request);
   void housekeeping();
   // The clock for a new job on the demo clock at this scale (see start_demo_clock); nullopt:
   // the job resolves it from the target.

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -82,8 +83,8 @@ struct OtlpExporter::State {
 
   mutable std::mutex mu;
   std::condition_variable cv;
-  std::vector<Span> spans;
-  std::vector<LogRecord> logs;
+  std::deque<Span> spans;  // a deque: batches leave from the front without shifting the rest
+  std::deque<LogRecord> logs;
   bool stopping = false;
   bool stopped = false;
   Clock::time_point stop_deadline{};
@@ -120,7 +121,7 @@ struct OtlpExporter::State {
   void run();
   void send(Signal signal, size_t items);  // body holds the encoded request
   template <class T>
-  void flush(Signal signal, std::vector<T>& queue, bool all);
+  void flush(Signal signal, std::deque<T>& queue, bool all);
   void export_metrics();
   // Waits until `until` or stop (the back-off): false when stopping made the wait moot.
   bool wait_backoff(Clock::time_point until);
@@ -207,7 +208,7 @@ bool OtlpExporter::State::wait_backoff(Clock::time_point until) {
 }
 
 template <class T>
-void OtlpExporter::State::flush(Signal signal, std::vector<T>& queue, bool all) {
+void OtlpExporter::State::flush(Signal signal, std::deque<T>& queue, bool all) {
   std::vector<T> batch;
   while (true) {
     {
@@ -301,7 +302,6 @@ OtlpExporter::OtlpExporter(OtlpOptions options,
   if (state_->options.max_batch == 0) state_->options.max_batch = 1;
   state_->client = std::make_unique<http::AsyncClient>();
   if (state_->options.any()) {
-    state_->spans.reserve(std::min<size_t>(state_->options.max_queue, 4096));
     state_->thread = std::thread([s = state_.get()] { s->run(); });
   }
 }
@@ -384,6 +384,19 @@ void OtlpExporter::set_metrics_source(std::function<std::vector<MetricData>()> c
 SignalStats OtlpExporter::stats(Signal signal) const {
   std::lock_guard lock(state_->mu);
   return state_->stats[static_cast<size_t>(signal)];
+}
+
+size_t OtlpExporter::queued(Signal signal) const {
+  std::lock_guard lock(state_->mu);
+  switch (signal) {
+    case Signal::traces:
+      return state_->spans.size();
+    case Signal::logs:
+      return state_->logs.size();
+    case Signal::metrics:
+      break;
+  }
+  return 0;
 }
 
 const OtlpOptions& OtlpExporter::options() const {

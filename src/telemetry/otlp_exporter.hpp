@@ -112,6 +112,7 @@ class OtlpExporter {
   void shutdown();
 
   SignalStats stats(Signal signal) const;
+  size_t queued(Signal signal) const;  // items waiting (spans, logs; 0 for metrics)
   const OtlpOptions& options() const;
   bool exports(Signal signal) const;
 

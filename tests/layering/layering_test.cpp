@@ -26,15 +26,16 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     // errors, unknown keys, expansion bounds) rather than keep a second copy of it.
     {"monitors", {"core", "http", "telemetry", "storage", "scenarios"}},
     {"incidents", {"core", "http", "telemetry", "storage", "scenarios"}},
+    {"activity", {"core", "http", "telemetry", "storage"}},
     {"jobs",
      {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "monitors",
-      "incidents"}},
+      "incidents", "activity"}},
     {"control",
      {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "monitors",
-      "incidents", "jobs"}},
+      "incidents", "activity", "jobs"}},
     {"cli",
      {"core", "http", "telemetry", "storage", "load", "scenarios", "demo_service", "monitors",
-      "incidents", "jobs", "control"}},
+      "incidents", "activity", "jobs", "control"}},
 };
 
 // A source file longer than this holds several files' worth of seams (issue 10 split them).
