@@ -172,6 +172,13 @@ control::ManagerOptions manager_options(const Checked& c, const ControlFlags& f,
   return m;
 }
 
+// The Traces and Logs pages' sources every control plane has: the generator's client spans
+// (--trace-ratio) and the activity jobs' spans and log records.
+void add_job_sources(control::TelemetryApi& telemetry, const control::ManagerOptions& m) {
+  telemetry.add_source({"load-generator", m.client_spans.get(), nullptr, nullptr});
+  telemetry.add_source({"activity", m.activity_spans.get(), m.activity_logs.get(), nullptr});
+}
+
 // At the end: both exporters flushed (5 s each at most), their counts on one line.
 void finish_demo_export(const control::ManagerOptions& m, telemetry::OtlpExporter* target) {
   if (!m.exporter && target == nullptr) return;
@@ -309,6 +316,10 @@ int demo_checked(DemoOptions& o) {
                             return svc->registry().expose();
                           });
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
+  control::TelemetryApi telemetry_api;  // the Traces, Logs and Metrics pages
+  telemetry_api.add_source({"demo-target", &svc->spans(), &svc->logs(), &svc->registry()});
+  add_job_sources(telemetry_api, manager->options());
+  api.set_telemetry(&telemetry_api);
   std::unique_ptr<incidents::IncidentStore> store;
   try {
     store = open_incident_store(o.control, t_data_dir);
@@ -485,6 +496,9 @@ int serve_checked(ServeOptions& o) {
                                      target + "/metrics");
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
+  control::TelemetryApi telemetry_api;  // the Traces and Logs pages: the jobs' own spans and logs
+  add_job_sources(telemetry_api, manager->options());
+  api.set_telemetry(&telemetry_api);
   std::unique_ptr<incidents::IncidentStore> store;
   try {
     store = open_incident_store(o.control, jobs::default_data_dir());

@@ -105,7 +105,7 @@ bool ControlApi::is_control_path(std::string_view path) {
   return path == "/" || path == "/index.html" || path == "/favicon.ico" ||
          path.starts_with("/assets/") || path == "/traffic" || path.starts_with("/traffic/") ||
          path == "/admin/traffic-stats" || path == "/api/v1/monitors" ||
-         IncidentApi::is_incident_path(path);
+         IncidentApi::is_incident_path(path) || TelemetryApi::is_telemetry_path(path);
 }
 
 bool ControlApi::handle(const std::shared_ptr<const ServerRequest>& request,
@@ -168,6 +168,11 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
       return reply.send(not_found("incidents are off on this server"));
     }
     return incidents_->route(req, reply, guard_);
+  }
+  if (TelemetryApi::is_telemetry_path(path)) {
+    if (telemetry_) return telemetry_->route(req, reply, guard_);
+    if (auto e = guard_.check_key(req)) return reply.send(error_response(*e));
+    return reply.send(not_found("traces, logs and metrics are off on this server"));
   }
   if (path == "/api/v1/monitors") {
     if (!get) return reply.send(method_not_allowed(req, "GET"));

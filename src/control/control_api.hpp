@@ -12,6 +12,7 @@
 #include "control/incident_api.hpp"
 #include "control/job_manager.hpp"
 #include "control/request_guard.hpp"
+#include "control/telemetry_api.hpp"
 #include "http/server.hpp"
 
 namespace trafficsim::control {
@@ -36,6 +37,9 @@ class ControlApi {
   void set_monitors(std::function<boost::json::object()> fn) { monitors_ = std::move(fn); }
   // The incident routes (/api/v1/incidents*, /api/v1/alerts/webhook); without, they answer 404.
   void set_incidents(IncidentApi* incidents) { incidents_ = incidents; }
+  // The Traces, Logs and Metrics pages' routes (/api/v1/traces*, /api/v1/logs,
+  // /api/v1/telemetry/metrics); without, they answer 404.
+  void set_telemetry(TelemetryApi* telemetry) { telemetry_ = telemetry; }
 
  private:
   void route(const http::ServerRequest& request, const http::Reply& reply);
@@ -44,6 +48,7 @@ class ControlApi {
   std::function<std::string()> exposition_;
   std::function<boost::json::object()> monitors_;
   IncidentApi* incidents_ = nullptr;
+  TelemetryApi* telemetry_ = nullptr;
 };
 
 }  // namespace trafficsim::control

@@ -13,6 +13,10 @@ import { watchTarget } from './target.js';
 import { watchMonitors } from './monitors.js';
 import { watchIncidents } from './incidents.js';
 import { watchSimulator } from './simulate.js';
+import { watchPages } from './pages.js';
+import { watchTraces } from './traces.js';
+import { watchLogs } from './logs.js';
+import { watchTelemetryMetrics } from './telemetrymetrics.js';
 
 const $ = (id) => document.getElementById(id);
 const JOBS_POLL_MS = 3000;
@@ -385,6 +389,7 @@ async function loadCatalog() {
 
 async function main() {
   setKeyPrompt(askForKey);
+  watchPages({ traces: watchTraces(), logs: watchLogs(), metrics: watchTelemetryMetrics() });
   state.catalog = await loadCatalog();
   state.card = new TrafficCard(state.catalog, { onStart, onStop });
   renderPercentilePicks();
