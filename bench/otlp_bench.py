@@ -65,7 +65,7 @@ def export_table(res):
 def tracing(base, repeats, duration):
     res = {}
     for ratio in ("0", "0.1", "1.0"):
-        rps, cpu_us = [], []
+        rps, cpu_us, sent, dropped = [], [], [], []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as d:
                 rep = os.path.join(d, "r.json")
@@ -78,16 +78,22 @@ def tracing(base, repeats, duration):
                 n = r["requests"]
                 rps.append(n / r["duration_s"])
                 cpu_us.append(cpu / n * 1e6)
-        res[ratio] = (statistics.median(rps), statistics.median(cpu_us))
+                t = r.get("export", {}).get("traces", {})
+                sent.append(t.get("sent", 0) / r["duration_s"])
+                dropped.append(t.get("dropped", 0) / r["duration_s"])
+        res[ratio] = (statistics.median(rps), statistics.median(cpu_us), statistics.median(sent),
+                      statistics.median(dropped))
     return res
 
 
 def tracing_table(res):
-    off_rps, off_cpu = res["0"]
-    lines = ["| --trace-ratio | requests/s (median) | CPU-µs per request | throughput vs off | CPU vs off |",
-             "|---|---:|---:|---:|---:|"]
-    for k, (rps, cpu) in res.items():
-        lines.append(f"| {k} | {rps:,.0f} | {cpu:.2f} | {rps / off_rps:.3f} | {cpu / off_cpu:.3f} |")
+    off_rps, off_cpu = res["0"][0], res["0"][1]
+    lines = ["| --trace-ratio | requests/s (median) | CPU-µs per request | throughput vs off | CPU vs off "
+             "| spans exported/s | spans dropped/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for k, (rps, cpu, sent, dropped) in res.items():
+        lines.append(f"| {k} | {rps:,.0f} | {cpu:.2f} | {rps / off_rps:.3f} | {cpu / off_cpu:.3f} "
+                     f"| {sent:,.0f} | {dropped:,.0f} |")
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -93,14 +94,23 @@ telemetry::Span ClientTracer::span_of(const load::ClientSpanRecord& r) const {
 void ClientTracer::on_spans(std::vector<load::ClientSpanRecord>& records, uint64_t dropped) {
   dropped_ += dropped;
   spans_ += records.size();
-  batch_.clear();
-  batch_.reserve(records.size());
-  for (const auto& r : records) batch_.push_back(span_of(r));
+  const size_t n = records.size();
+  // Make only the spans something keeps: the exporter's free room (the rest are counted as its
+  // drops without being made) and the newest the local ring holds.
+  const size_t export_n =
+      exporter_ ? std::min(n, exporter_->room(telemetry::Signal::traces)) : 0;
+  const size_t local_n = local_ ? std::min(n, local_->capacity()) : 0;
+  if (exporter_) exporter_->count_dropped(telemetry::Signal::traces, n - export_n);
   if (local_) {
-    for (const auto& s : batch_) local_->add(s);
+    for (size_t i = n - local_n; i < n; ++i) local_->add(span_of(records[i]));
   }
-  if (exporter_) exporter_->add_spans(batch_);
-  batch_.clear();
+  if (export_n > 0) {
+    batch_.clear();
+    batch_.reserve(export_n);
+    for (size_t i = 0; i < export_n; ++i) batch_.push_back(span_of(records[i]));
+    exporter_->add_spans(batch_);
+    batch_.clear();
+  }
 }
 
 }  // namespace trafficsim::jobs

@@ -110,6 +110,19 @@ int64_t milliseconds_of(std::string_view text, std::string_view field, int64_t l
   return v;
 }
 
+int64_t integer_of(std::string_view text, std::string_view field, int64_t lo, int64_t hi) {
+  const std::string_view t = trim(text);
+  int64_t v = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (r.ec != std::errc() || r.ptr != t.data() + t.size() || t.empty()) {
+    throw OtlpConfigError(fmt::format("{}: '{}' is not a whole number", field, text));
+  }
+  if (v < lo || v > hi) {
+    throw OtlpConfigError(fmt::format("{}: {} is outside [{}, {}]", field, v, lo, hi));
+  }
+  return v;
+}
+
 }  // namespace
 
 EnvLookup process_environment() {
@@ -194,6 +207,23 @@ OtlpOptions otlp_options_from(const EnvLookup& env, const std::optional<std::str
       throw OtlpConfigError(
           fmt::format("OTEL_EXPORTER_OTLP_COMPRESSION: '{}' is not supported (gzip or none)", *v));
     }
+  }
+  // The batch processor's standard knobs (sdk-environment-variables.md), for spans and logs.
+  if (auto v = get("OTEL_BSP_MAX_QUEUE_SIZE")) {
+    o.max_queue = static_cast<size_t>(integer_of(*v, "OTEL_BSP_MAX_QUEUE_SIZE", 1, 10'000'000));
+  }
+  if (auto v = get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
+    o.max_batch =
+        static_cast<size_t>(integer_of(*v, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1'000'000));
+  }
+  if (o.max_batch > o.max_queue) {
+    throw OtlpConfigError(fmt::format(
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE: {} is above the queue size {} (OTEL_BSP_MAX_QUEUE_SIZE)",
+        o.max_batch, o.max_queue));
+  }
+  if (auto v = get("OTEL_BSP_SCHEDULE_DELAY")) {
+    o.batch_delay =
+        std::chrono::milliseconds(milliseconds_of(*v, "OTEL_BSP_SCHEDULE_DELAY", 1, 3'600'000));
   }
   if (auto v = get("OTEL_METRIC_EXPORT_INTERVAL")) {
     o.metric_interval = std::chrono::milliseconds(

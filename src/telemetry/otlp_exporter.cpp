@@ -399,6 +399,20 @@ size_t OtlpExporter::queued(Signal signal) const {
   return 0;
 }
 
+size_t OtlpExporter::room(Signal signal) const {
+  if (!state_->exports(signal) || signal == Signal::metrics) return 0;
+  std::lock_guard lock(state_->mu);
+  if (state_->stopping) return 0;
+  const size_t queued = signal == Signal::traces ? state_->spans.size() : state_->logs.size();
+  return queued < state_->options.max_queue ? state_->options.max_queue - queued : 0;
+}
+
+void OtlpExporter::count_dropped(Signal signal, uint64_t n) {
+  if (n == 0 || !state_->exports(signal)) return;
+  std::lock_guard lock(state_->mu);
+  state_->stats[static_cast<size_t>(signal)].dropped += n;
+}
+
 const OtlpOptions& OtlpExporter::options() const {
   return state_->options;
 }

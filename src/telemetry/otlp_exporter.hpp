@@ -113,6 +113,11 @@ class OtlpExporter {
 
   SignalStats stats(Signal signal) const;
   size_t queued(Signal signal) const;  // items waiting (spans, logs; 0 for metrics)
+  // Items the signal's queue would take now (0 when not exported or shutting down), and a count
+  // of items a producer dropped without offering them (it knew there was no room): a producer
+  // with many items makes only as many as there is room for.
+  size_t room(Signal signal) const;
+  void count_dropped(Signal signal, uint64_t n);
   const OtlpOptions& options() const;
   bool exports(Signal signal) const;
 
