@@ -20,6 +20,12 @@ inline int64_t monotonic_now_ns() {
 
 // Wall-clock seconds since the Unix epoch (system_clock), with the sub-second fraction.
 double unix_now_s();
+// The same in whole nanoseconds (OTLP's timestamps).
+inline uint64_t unix_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // RFC 3339 in UTC with `fraction_digits` (0..9, clamped) digits after the seconds:
 // "2026-12-01T17:31:56.123Z". The fraction is truncated, never rounded up into the next second.

@@ -19,11 +19,13 @@
 #include "core/utf8.hpp"
 #include "http/async_client.hpp"
 #include "http/url.hpp"
-#include "incidents/retry_policy.hpp"
+#include "http/retry_policy.hpp"
 
 namespace trafficsim::incidents {
 
 namespace json = boost::json;
+using http::backoff_delay;
+using http::jitter_bits;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 

@@ -12,11 +12,13 @@
 #include "core/clock.hpp"
 #include "core/utf8.hpp"
 #include "http/url.hpp"
-#include "incidents/retry_policy.hpp"
+#include "http/retry_policy.hpp"
 
 namespace trafficsim::incidents {
 
 namespace json = boost::json;
+using http::backoff_delay;
+using http::jitter_bits;
 
 namespace {
 

@@ -11,6 +11,7 @@
 // callback every metric interval (10 s by default) and once more at shutdown; shutdown exports
 // what is queued of all three signals within its deadline (5 s by default).
 #include <chrono>
+#include <stdexcept>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -95,8 +96,8 @@ class OtlpExporter {
   OtlpExporter(const OtlpExporter&) = delete;
   OtlpExporter& operator=(const OtlpExporter&) = delete;
 
-  // Queue one item and return at once; false (counted as dropped) when the signal's queue is
-  // full or the signal has no endpoint... (no endpoint: false, not counted).
+  // Queue one item and return at once. False when the signal's queue is full or the exporter is
+  // shutting down (counted as dropped), or when the signal is not exported (not counted).
   bool add_span(Span span);
   bool add_log(LogRecord log);
   // Queue many spans at once (one lock): returns how many were taken.

@@ -1,12 +1,12 @@
-// The one retry rule of the incidents module's outbound calls: what is worth another attempt,
+// The one retry rule of our outbound calls (PagerDuty, the LLM, OTLP): what is worth another attempt,
 // how Retry-After is read (both of RFC 9110's forms), and the jittered back-off's bounds.
-#include "incidents/retry_policy.hpp"
+#include "http/retry_policy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-namespace trafficsim::incidents {
+namespace trafficsim::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -79,4 +79,4 @@ TEST(RetryPolicy, DescribeIsOneLine) {
 }
 
 }  // namespace
-}  // namespace trafficsim::incidents
+}  // namespace trafficsim::http

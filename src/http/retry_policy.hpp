@@ -1,5 +1,5 @@
 #pragma once
-// What the incidents module's outbound calls (the PagerDuty notifier, the LLM analyzer) retry and
+// What outbound calls (the PagerDuty notifier, the LLM analyzer, the OTLP exporter) retry and
 // how long they wait in between: one rule for both, so that a 429 means the same thing to each.
 //
 // Worth another attempt: a connection failure, a timeout, an I/O error, 429 (rate limited) and any
@@ -13,15 +13,15 @@
 
 #include "http/async_client.hpp"
 
-namespace trafficsim::incidents {
+namespace trafficsim::http {
 
-bool is_success(const http::ClientResult& result);  // a response with a 2xx status
-bool is_retryable(const http::ClientResult& result);
+bool is_success(const ClientResult& result);  // a response with a 2xx status
+bool is_retryable(const ClientResult& result);
 
 // Retry-After (RFC 9110 §10.2.3) of a response: delta-seconds ("0", "120") or an HTTP-date
 // ("Wed, 21 Oct 2026 07:28:00 GMT", as a wait from now_unix_s, never negative). nullopt when the
 // header is absent or neither form.
-std::optional<std::chrono::milliseconds> retry_after(const http::ClientResult& result,
+std::optional<std::chrono::milliseconds> retry_after(const ClientResult& result,
                                                      double now_unix_s);
 
 // The wait before retry n (1 = after the first attempt): d = min(cap, base · 2^(n−1)), then a
@@ -36,6 +36,6 @@ uint64_t jitter_bits();
 
 // One line for logs and errors: "HTTP 400: <the body's first 200 characters>",
 // "connect: Connection refused".
-std::string describe(const http::ClientResult& result);
+std::string describe(const ClientResult& result);
 
-}  // namespace trafficsim::incidents
+}  // namespace trafficsim::http

@@ -1,4 +1,4 @@
-#include "incidents/retry_policy.hpp"
+#include "http/retry_policy.hpp"
 
 #include <time.h>
 
@@ -10,7 +10,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 
-namespace trafficsim::incidents {
+namespace trafficsim::http {
 
 namespace {
 
@@ -22,11 +22,11 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-bool is_success(const http::ClientResult& result) {
+bool is_success(const ClientResult& result) {
   return result.outcome == http::ClientOutcome::ok && result.status >= 200 && result.status < 300;
 }
 
-bool is_retryable(const http::ClientResult& result) {
+bool is_retryable(const ClientResult& result) {
   switch (result.outcome) {
     case http::ClientOutcome::ok:
       return result.status == 429 || (result.status >= 500 && result.status < 600);
@@ -41,7 +41,7 @@ bool is_retryable(const http::ClientResult& result) {
   return false;
 }
 
-std::optional<std::chrono::milliseconds> retry_after(const http::ClientResult& result,
+std::optional<std::chrono::milliseconds> retry_after(const ClientResult& result,
                                                      double now_unix_s) {
   auto header = result.header("Retry-After");
   if (!header) return std::nullopt;
@@ -81,7 +81,7 @@ uint64_t jitter_bits() {
                      static_cast<uint64_t>(core::monotonic_now_ns()));
 }
 
-std::string describe(const http::ClientResult& result) {
+std::string describe(const ClientResult& result) {
   if (result.outcome != http::ClientOutcome::ok) return result.error;
   std::string line = "HTTP " + std::to_string(result.status);
   std::string body = result.body.substr(0, 200);
@@ -91,4 +91,4 @@ std::string describe(const http::ClientResult& result) {
   return line;
 }
 
-}  // namespace trafficsim::incidents
+}  // namespace trafficsim::http
