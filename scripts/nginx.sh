@@ -65,6 +65,8 @@ http {
     root $dir/html;
     location / { index index.html; }
     location = /echo { return 200 "ok\n"; }
+    # An OTLP/HTTP sink for the exporter benchmarks: accepts and discards every export.
+    location /v1/ { client_max_body_size 64m; return 200; }
   }
 }
 CONF

@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/arguments.hpp"
+#include "jobs/client_tracing.hpp"
+#include "telemetry/otlp_exporter.hpp"
 #include "cli/progress.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
@@ -52,6 +54,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
                   "Statuses that count as success: 200,204 or 200-499 or 2xx (default: any status below 400)");
   cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
   cmd->add_flag("--no-color", o.no_color, "No colours in the summary");
+  add_trace_ratio_flag(cmd, o.otlp);
+  add_otlp_flag(cmd, o.otlp, "the client spans of --trace-ratio");
   return cmd;
 }
 
@@ -127,6 +131,15 @@ namespace {
 int bench_checked(const BenchOptions& o) {
   load::Plan plan = build_plan(o);
   if (!o.json_path.empty()) load::check_writable(o.json_path);
+  // Tracing: a traceparent on every request, client spans for the sampled share (exported when
+  // --otlp or OTEL_EXPORTER_OTLP_* names an endpoint).
+  plan.trace_ratio = trace_ratio_of(o.otlp);
+  auto exporter = make_exporter(o.otlp, kGeneratorService, true, /*traces_only=*/true);
+  std::unique_ptr<jobs::ClientTracer> tracer;
+  if (plan.trace_ratio > 0) {
+    tracer = std::make_unique<jobs::ClientTracer>(plan, exporter, nullptr);
+    tracer->attach(plan);
+  }
   auto engine = std::make_unique<load::Engine>(plan);
   // Handlers first: a signal after the "Running" line must stop the run, not kill it.
   int stop_fd = install_stop_signals();
@@ -154,6 +167,16 @@ int bench_checked(const BenchOptions& o) {
   progress.finish();
 
   auto report = load::build_report(plan, result, TRAFFICSIM_VERSION);
+  if (tracer) {
+    report["tracing"] = boost::json::object{{"ratio", plan.trace_ratio},
+                                            {"client_spans", tracer->spans()},
+                                            {"dropped", tracer->dropped()}};
+  }
+  if (exporter) {
+    finish_export(report, exporter.get(), nullptr);
+    if (auto* e = report.if_contains("export"); e && e->is_object())
+      fmt::print("  {}\n", out_style.dim(export_summary(e->as_object())));
+  }
   return present_report(report, o.json_path, out_style, "trafficsim bench");
 }
 

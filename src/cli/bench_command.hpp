@@ -2,6 +2,8 @@
 // `trafficsim bench URL`: wrk-like. Without -R a closed-model maximum-throughput run; with -R an
 // open-model run at that total rate, latency corrected for coordinated omission.
 #include <string>
+
+#include "cli/otlp_flags.hpp"
 #include <vector>
 
 namespace CLI {
@@ -32,6 +34,7 @@ struct BenchOptions {
   std::string expect;
   bool quiet = false;
   bool no_color = false;
+  OtlpFlags otlp;  // --trace-ratio, --otlp: traceparent on requests, client spans exported
 };
 
 CLI::App* add_bench_command(CLI::App& app, BenchOptions& options);

@@ -40,6 +40,8 @@
 #include "scenarios/builtin.hpp"
 #include "scenarios/demo_script.hpp"
 #include "telemetry/metrics.hpp"
+#include "telemetry/otlp_exporter.hpp"
+#include "telemetry/span.hpp"
 
 namespace trafficsim::cli {
 
@@ -71,6 +73,10 @@ void add_control_flags(CLI::App* cmd, ControlFlags& c) {
   cmd->add_option("--notify-pagerduty", c.notify_pagerduty,
                   "Send incidents to this PagerDuty Events v2 URL (trigger and resolve by dedup "
                   "key; the routing key from PAGERDUTY_ROUTING_KEY)");
+  add_otlp_flag(cmd, c.otlp,
+                "the jobs' client spans (--trace-ratio) and, under demo, the demo target's spans, "
+                "metrics and logs");
+  add_trace_ratio_flag(cmd, c.otlp);
 }
 
 // The incident store the flags ask for; a clear error (exit 1) when it cannot be opened.
@@ -154,7 +160,19 @@ control::ManagerOptions manager_options(const Checked& c, const ControlFlags& f,
   m.retention = c.retention;
   m.max_jobs = static_cast<size_t>(f.max_jobs);
   m.threads = f.threads;
+  m.trace_ratio = trace_ratio_of(f.otlp);
+  m.exporter = make_exporter(f.otlp, kGeneratorService, true, /*traces_only=*/true);
+  m.client_spans = std::make_shared<telemetry::SpanBuffer>(4096);
   return m;
+}
+
+// At the end: both exporters flushed (5 s each at most), their counts on one line.
+void finish_demo_export(const control::ManagerOptions& m, telemetry::OtlpExporter* target) {
+  if (!m.exporter && target == nullptr) return;
+  json::object report;
+  finish_export(report, m.exporter.get(), target);
+  if (auto* e = report.if_contains("export"); e && e->is_object())
+    fmt::print(stderr, "trafficsim: {}\n", export_summary(e->as_object()));
 }
 
 void raise_fd_limit() {
@@ -235,6 +253,8 @@ int demo_checked(DemoOptions& o) {
   t.access_log = "off";
   t.api_key = c.key;
   t.threads = 0;
+  t.exporter = make_exporter(o.control.otlp, kTargetService, false);
+  auto target_exporter = t.exporter;
   try {
     t.demo =
         demo_service::demo_settings_from_env([](const char* n) { return std::getenv(n); }, now);
@@ -368,6 +388,7 @@ int demo_checked(DemoOptions& o) {
     monitors->stop();
     if (rc == kExitOk) rc = alert_exit_code(o.control.monitors, *monitors, cmd);
   }
+  finish_demo_export(mo, target_exporter.get());
   api_ptr.store(nullptr);
   service->stop();
   manager.reset();
@@ -494,6 +515,7 @@ int serve_checked(ServeOptions& o) {
     monitors->stop();
     rc = alert_exit_code(o.control.monitors, *monitors, cmd);
   }
+  finish_demo_export(mo, nullptr);
   api_ptr.store(nullptr);
   server->stop();
   return rc;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/monitor_flags.hpp"
+#include "cli/otlp_flags.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +25,7 @@ struct ControlFlags {
   MonitorFlags monitors;  // on by default here
   std::string incidents_db;  // --incidents-db PATH (default: DATA_DIR/incidents.sqlite)
   std::string notify_pagerduty;  // --notify-pagerduty URL (Events v2; key PAGERDUTY_ROUTING_KEY)
+  OtlpFlags otlp;                // --otlp, --trace-ratio
 };
 
 struct DemoOptions {

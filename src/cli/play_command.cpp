@@ -156,6 +156,7 @@ int play_checked(PlayOptions& o) {
   settings.time_scale = scale;
   settings.seed = common.seed;
   settings.threads = common.threads;
+  attach_export(common, settings);
 
   std::string name = script.name;
   size_t n_phases = script.phases.size();
@@ -184,6 +185,8 @@ int play_checked(PlayOptions& o) {
                r.phases[*r.failed_phase].title, r.failure);
 
   print_phase_table(r, name, st);
+  json::object exported;
+  finish_export(settings, exported, st);
   if (!common.json_path.empty()) {
     json::array reports;
     for (auto& rep : r.reports) reports.push_back(std::move(rep));
@@ -194,6 +197,7 @@ int play_checked(PlayOptions& o) {
                      {"stopped_early", r.stopped},
                      {"phases", std::move(reports)}};
     if (monitors) all["monitors"] = monitors->to_json();
+    if (auto* e = exported.if_contains("export")) all["export"] = *e;
     if (int code = write_report(cmd, common.json_path, all); code != kExitOk) return code;
   }
   if (r.failed_phase) return kExitRunFailed;

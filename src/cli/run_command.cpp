@@ -184,6 +184,7 @@ int run_checked(RunOptions& o) {
   settings.seed = common.seed;
   settings.threads = common.threads;
   if (o.verbose) settings.on_request = verbose_request_logger(sc);
+  attach_export(common, settings);
   // The job resolves the demo clock, starts the built-in target and builds the plan.
   jobs::TrafficJob job(sc, params.values, settings);
   fmt::print("Running {} ({}{}) -> {}{}\n", out_style.bold(sc.name), sc.source.path,
@@ -209,6 +210,7 @@ int run_checked(RunOptions& o) {
   if (outcome.stopped)
     fmt::print("\n  {}\n", out_style.yellow("Stopped early: the summary covers what was sent."));
   print_scenario_summary(stdout, outcome.report, outcome.thresholds, out_style);
+  finish_export(settings, outcome.report, out_style);
   if (!common.json_path.empty()) {
     if (int code = write_report(cmd, common.json_path, outcome.report); code != kExitOk) return code;
   }

@@ -84,6 +84,7 @@ CLI::App* add_target_command(CLI::App& app, TargetCommandOptions& o) {
                   "Server-side limit on a recommendations scan, queue wait included")
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed for simulated randomness (0: from the clock)");
+  add_otlp_flag(cmd, o.otlp, "the service's spans, metrics and access-log records");
   cmd->footer(
       "Demo mode comes from the environment, as in the Black Friday seed:\n"
       "  DEMO_MODE=blackfriday  DEMO_START_TIMESTAMP=<unix seconds, default now>\n"
@@ -122,6 +123,7 @@ int run_target(const TargetCommandOptions& o) {
       if (const char* k = std::getenv("TRAFFICSIM_API_KEY"); k && !*k)
         throw UsageError("invalid TRAFFICSIM_API_KEY: it is set but empty, which would turn "
                          "authentication off (give a key, or unset it)");
+    t.exporter = make_exporter(o.otlp, kTargetService);
   } catch (const UsageError& e) {
     fmt::print(stderr, "trafficsim target: {}\n", e.what());
     return kExitUsage;
@@ -155,6 +157,7 @@ int run_target(const TargetCommandOptions& o) {
   int stop_fd = install_stop_signals();
   signal(SIGXFSZ, SIG_IGN);  // a full disk is an error to report, not a signal to die of
   std::unique_ptr<demo_service::TargetService> service;
+  auto service_exporter = t.exporter;
   try {
     service = std::make_unique<demo_service::TargetService>(std::move(t));
   } catch (const demo_service::TargetError& e) {
@@ -174,6 +177,12 @@ int run_target(const TargetCommandOptions& o) {
   }
   fmt::print(stderr, "trafficsim target: stopping\n");
   service->stop();
+  if (auto exporter = service_exporter) {
+    boost::json::object report;
+    finish_export(report, nullptr, exporter.get());
+    if (auto* e = report.if_contains("export"); e && e->is_object())
+      fmt::print(stderr, "trafficsim target: {}\n", export_summary(e->as_object()));
+  }
   return kExitOk;
 }
 

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "cli/otlp_flags.hpp"
+
 namespace CLI {
 class App;
 }
@@ -11,6 +13,7 @@ namespace trafficsim::cli {
 
 struct TargetCommandOptions {
   std::string listen = "127.0.0.1:8000";
+  OtlpFlags otlp;  // --otlp (and OTEL_*): the service's spans, metrics and logs
   std::string data_dir;  // empty: $XDG_CACHE_HOME/trafficsim, ~/.cache/trafficsim or /tmp
   long long catalog_rows = 500'000;
   std::string access_log = "-";

@@ -34,6 +34,41 @@ void add_traffic_flags(CLI::App* cmd, TrafficFlags& o, const std::string& json_h
                   "Built-in target: catalog directory (default ~/.cache/trafficsim)");
   cmd->add_option("--catalog-rows", o.catalog_rows,
                   "Built-in target: catalog rows (default 500000)");
+  add_otlp_flag(cmd, o.otlp,
+                "the load generator's client spans and the built-in target's spans, metrics and "
+                "logs");
+  add_trace_ratio_flag(cmd, o.otlp);
+}
+
+namespace {
+
+template <class Settings>
+void attach_export_to(const TrafficFlags& o, Settings& s) {
+  s.trace_ratio = trace_ratio_of(o.otlp);
+  s.exporter = make_exporter(o.otlp, kGeneratorService, true, /*traces_only=*/true);
+  if (o.url.empty()) s.builtin.exporter = make_exporter(o.otlp, kTargetService, false);
+}
+
+template <class Settings>
+void finish_export_of(const Settings& s, boost::json::object& report, const Style& style) {
+  if (!s.exporter && !s.builtin.exporter) return;
+  cli::finish_export(report, s.exporter.get(), s.builtin.exporter.get());
+  if (const auto* e = report.if_contains("export"); e && e->is_object()) {
+    fmt::print("  {}\n", style.dim(export_summary(e->as_object())));
+  }
+}
+
+}  // namespace
+
+void attach_export(const TrafficFlags& o, jobs::TrafficJobSettings& s) { attach_export_to(o, s); }
+void attach_export(const TrafficFlags& o, jobs::DemoScriptSettings& s) { attach_export_to(o, s); }
+void finish_export(const jobs::TrafficJobSettings& s, boost::json::object& report,
+                   const Style& style) {
+  finish_export_of(s, report, style);
+}
+void finish_export(const jobs::DemoScriptSettings& s, boost::json::object& report,
+                   const Style& style) {
+  finish_export_of(s, report, style);
 }
 
 void validate(TrafficFlags& o) {
@@ -42,6 +77,7 @@ void validate(TrafficFlags& o) {
   if (o.catalog_rows < 1) throw UsageError("invalid --catalog-rows: must be at least 1");
   if (!o.url.empty()) parse_url_arg(o.url, "--url");
   if (!o.json_path.empty()) load::check_writable(o.json_path);
+  trace_ratio_of(o.otlp);
 }
 
 jobs::TargetChoice target_choice(const TrafficFlags& o) {

@@ -14,7 +14,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/monitor_flags.hpp"
+#include "cli/otlp_flags.hpp"
+#include "cli/terminal.hpp"
 #include "jobs/target_session.hpp"
+#include "jobs/demo_script_job.hpp"
+#include "jobs/traffic_job.hpp"
 
 namespace trafficsim::cli {
 
@@ -28,18 +32,32 @@ struct TrafficFlags {
   std::string data_dir;
   int64_t catalog_rows = 500'000;
   MonitorFlags monitors;  // off unless one of its flags is given
+  OtlpFlags otlp;         // --otlp, --trace-ratio
 
   // Set by validate().
   uint64_t seed = 0;
 };
 
-// Adds --url, --json, --seed, -t, -q, --no-color, --data-dir and --catalog-rows.
+// Adds --url, --json, --seed, -t, -q, --no-color, --data-dir, --catalog-rows, --otlp and
+// --trace-ratio.
 void add_traffic_flags(CLI::App* cmd, TrafficFlags& flags, const std::string& json_help);
 
 // Checks every value (throws UsageError naming the flag), draws the seed when none was given,
 // and checks that the report path can be written (throws std::runtime_error) — before anything
 // runs, so a typo never costs a run.
 void validate(TrafficFlags& flags);
+
+// --otlp / OTEL_* and --trace-ratio into the job's settings: the generator's exporter (client
+// spans) and, for the built-in target, the target's (spans, metrics, logs). Call after
+// settings.builtin is set. UsageError for bad values.
+void attach_export(const TrafficFlags& flags, jobs::TrafficJobSettings& settings);
+void attach_export(const TrafficFlags& flags, jobs::DemoScriptSettings& settings);
+// After the job: flushes both exporters (at most 5 s each), puts "export" in the report and
+// prints its one-line summary.
+void finish_export(const jobs::TrafficJobSettings& settings, boost::json::object& report,
+                   const Style& style);
+void finish_export(const jobs::DemoScriptSettings& settings, boost::json::object& report,
+                   const Style& style);
 
 // The target the flags choose; the built-in one announces itself on stdout as it starts.
 jobs::TargetChoice target_choice(const TrafficFlags& flags);

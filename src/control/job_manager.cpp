@@ -306,6 +306,9 @@ json::object JobManager::start(const StartRequest& req) {
     settings.duration = std::chrono::nanoseconds(static_cast<int64_t>(*spec.duration_s * 1e9));
   settings.seed = options_.seed ? options_.seed : (std::random_device{}() | 1u);
   settings.threads = options_.threads;
+  settings.trace_ratio = options_.trace_ratio;
+  settings.exporter = options_.exporter;
+  settings.client_spans = options_.client_spans;
   if (capped) settings.hard_cap = options_.hard_cap;
   if (sc.demo_clock) {
     settings.clock = clock;
@@ -410,6 +413,9 @@ std::shared_ptr<ControlJob> JobManager::start_script(scenarios::DemoScript scrip
   settings.time_scale = time_scale;
   settings.seed = options_.seed ? options_.seed : 1;
   settings.threads = options_.threads;
+  settings.trace_ratio = options_.trace_ratio;
+  settings.exporter = options_.exporter;
+  settings.client_spans = options_.client_spans;
   bool any_demo_clock = std::any_of(phases.begin(), phases.end(),
                                     [](const scenarios::Scenario& sc) { return sc.demo_clock; });
   settings.clock = options_.clock;

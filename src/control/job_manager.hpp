@@ -65,6 +65,10 @@ struct ManagerOptions {
   // when the target could not be told (not a trafficsim target): the job then resolves the
   // clock from the target as `run` does.
   std::function<bool(const scenarios::DemoClockSpec&)> start_demo_clock;
+  // Tracing and export of every job (--trace-ratio, --otlp): the generator's client spans.
+  double trace_ratio = 0;
+  std::shared_ptr<telemetry::OtlpExporter> exporter;
+  std::shared_ptr<telemetry::SpanBuffer> client_spans;
 };
 
 class JobManager {

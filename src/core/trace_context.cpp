@@ -114,4 +114,12 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
+bool sampled_by_ratio(const TraceId& id, double ratio) {
+  if (!(ratio > 0)) return false;
+  if (ratio >= 1) return true;
+  uint64_t low = 0;
+  for (size_t i = 8; i < 16; ++i) low = (low << 8) | id[i];
+  return static_cast<double>(low) < ratio * 18446744073709551616.0;
+}
+
 }  // namespace trafficsim::core

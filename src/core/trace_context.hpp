@@ -37,6 +37,11 @@ std::optional<TraceContext> parse_traceparent(std::string_view header);
 TraceId random_trace_id();
 SpanId random_span_id();
 
+// The TraceIdRatioBased decision: the trace id's last 8 bytes, read as a big-endian number, below
+// ratio * 2^64. Every process that sees the same id and ratio decides the same way; ratio <= 0
+// samples nothing, >= 1 everything.
+bool sampled_by_ratio(const TraceId& id, double ratio);
+
 // Lowercase hex, two digits per byte.
 std::string to_hex(std::span<const uint8_t> bytes);
 

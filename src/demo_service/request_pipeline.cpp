@@ -16,6 +16,7 @@
 #include "http/api_key.hpp"
 #include "demo_service/llm_classifier.hpp"
 #include "demo_service/service_impl.hpp"
+#include "telemetry/otlp_exporter.hpp"
 
 namespace trafficsim::demo_service {
 
@@ -96,7 +97,14 @@ void TargetService::Impl::handle(std::shared_ptr<const ServerRequest> request, h
     }
   }
   ex->trace.span_id = core::random_span_id();
-  if (!ex->trace.valid()) ex->trace.trace_id = core::random_trace_id();  // no usable parent
+  if (!ex->trace.valid()) {
+    // No usable parent: a new trace, sampled for export at the exporter's ratio.
+    ex->trace.trace_id = core::random_trace_id();
+    ex->trace.flags = options.exporter && !core::sampled_by_ratio(ex->trace.trace_id,
+                                                                  options.exporter->options().trace_ratio)
+                          ? 0x00
+                          : 0x01;
+  }
 
   auto match = router.match(req.method, req.path());
   if (match.kind == http::Router<Handler>::Match::Kind::not_found) {
@@ -202,8 +210,42 @@ void TargetService::Impl::respond(const ExchangePtr& ex, ServerResponse response
   span.attributes["url.path"] = req.path();
   span.attributes["http.response.status_code"] = status;
   span.attributes["traffic.type"] = ex->traffic_type;
+  span.attributes["server.address"] = options.host;
+  span.attributes["server.port"] = static_cast<int64_t>(server ? server->port() : options.port);
+
+  // Export follows the caller's sampling decision (the traceparent's sampled flag); a request
+  // without one is sampled at the exporter's ratio (OTEL_TRACES_SAMPLER). The recent-span ring
+  // keeps every span either way: the dashboard and the live analysis read it.
+  telemetry::OtlpExporter* exporter = options.exporter.get();
+  const bool sampled = exporter != nullptr && exporter->exports(telemetry::Signal::traces) &&
+                       ((ex->trace.flags & 0x01) != 0);
+  if (sampled) {
+    for (const auto& child : ex->children) exporter->add_span(child);
+    exporter->add_span(span);
+  }
   for (auto& child : ex->children) spans.add(std::move(child));
   spans.add(std::move(span));
+
+  // The access-log line as a log record, tied to the span (the Logs page; OTLP logs).
+  {
+    telemetry::LogRecord log;
+    log.time_unix_nano = static_cast<uint64_t>((ex->started_unix + seconds) * 1e9);
+    log.severity = status >= 500   ? telemetry::Severity::error
+                   : status >= 400 ? telemetry::Severity::warn
+                                   : telemetry::Severity::info;
+    log.body = std::string(req.method) + " " + std::string(req.path()) + " " + status_text + " " +
+               fmt::format("{:.1f}ms", seconds * 1e3);
+    log.attributes = {{"traffic.type", ex->traffic_type},
+                      {"http.request.method", req.method},
+                      {"http.route", ex->route},
+                      {"url.path", req.path()},
+                      {"http.response.status_code", status},
+                      {"latency_ms", std::round(seconds * 1e6) / 1e3}};
+    log.trace_id = ex->trace.trace_id;
+    log.span_id = ex->trace.span_id;
+    if (exporter != nullptr && exporter->exports(telemetry::Signal::logs)) exporter->add_log(log);
+    logs.add(std::move(log));
+  }
 
   if (access_log) {
     json::object line{{"time", core::format_rfc3339(ex->started_unix + seconds, 3)},

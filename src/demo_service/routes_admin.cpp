@@ -56,7 +56,7 @@ void TargetService::Impl::health(const ExchangePtr& ex) {
 }
 
 void TargetService::Impl::debug_traces(const ExchangePtr& ex) {
-  auto limit = int_param(ex->request->query(), "limit", 50, 1, 1000);
+  auto limit = int_param(ex->request->query(), "limit", 50, 1, 5000);
   if (auto* e = std::get_if<ApiError>(&limit)) return respond(ex, error_response(*e));
   json::array items;
   for (const auto& s : spans.recent(static_cast<size_t>(std::get<int64_t>(limit))))

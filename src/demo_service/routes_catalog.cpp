@@ -1,5 +1,6 @@
 // The product catalog of seed 002: GET /products (indexed, fast) and
 // GET /products/recommendations (the unindexed scan, slowed and failed by the demo timeline).
+#include <algorithm>
 #include <cmath>
 
 #include "demo_service/catalog_sql.hpp"
@@ -91,6 +92,40 @@ void TargetService::Impl::record_db(const ExchangePtr& ex, std::string_view quer
                    {"db.pool_wait_ms", std::round(s.queue_wait_seconds * 1e6) / 1e3},
                    {"traffic.type", ex->traffic_type}};
   if (s.full_scan) db.attributes["db.missing_index"] = "idx_products_category";
+  db.attributes["db.operation.name"] = "SELECT";
+  db.attributes["db.collection.name"] = "products";
+  db.attributes["db.namespace"] = "ecommerce";
+  db.attributes["db.pool.name"] = pool;
+
+  // The seed's demo trace: the query span holds the connection-pool wait and the execution, each
+  // as a child span (a waterfall shows where the time went) and as an event on the query span.
+  const uint64_t total_ns = db.end_unix_nano - db.start_unix_nano;
+  const uint64_t wait_ns = std::min(total_ns, static_cast<uint64_t>(s.queue_wait_seconds * 1e9));
+  const uint64_t exec_ns = total_ns - wait_ns;
+  auto phase = [&](std::string name, uint64_t start, uint64_t length) {
+    telemetry::Span p;
+    p.trace_id = db.trace_id;
+    p.span_id = core::random_span_id();
+    p.parent_span_id = db.span_id;
+    p.name = std::move(name);
+    p.kind = telemetry::SpanKind::internal;
+    p.start_unix_nano = start;
+    p.end_unix_nano = start + length;
+    p.attributes = {{"db.pool.name", pool}, {"traffic.type", ex->traffic_type}};
+    return p;
+  };
+  auto wait = phase("Connection pool wait", db.start_unix_nano, wait_ns);
+  wait.attributes["db.pool_wait_ms"] = std::round(s.queue_wait_seconds * 1e6) / 1e3;
+  db.events.push_back({db.start_unix_nano, "pool.wait.start", {{"db.pool.name", pool}}});
+  db.events.push_back({db.start_unix_nano + wait_ns,
+                       "pool.connection.acquired",
+                       {{"db.pool_wait_ms", std::round(s.queue_wait_seconds * 1e6) / 1e3}}});
+  ex->children.push_back(std::move(wait));
+  if (r.status == QueryStatus::ok || s.execution_seconds > 0) {
+    auto exec = phase("Query execution", db.start_unix_nano + wait_ns, exec_ns);
+    exec.attributes["db.rows_scanned"] = s.rows_scanned;
+    ex->children.push_back(std::move(exec));
+  }
   ex->children.push_back(std::move(db));
 }
 

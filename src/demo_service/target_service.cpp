@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "demo_service/service_impl.hpp"
+#include "telemetry/otlp_exporter.hpp"
 
 namespace trafficsim::demo_service {
 
@@ -80,6 +81,17 @@ TargetService::Impl::Impl(TargetOptions o)
   } catch (const CatalogError& e) {
     throw TargetError(e.what());
   }
+  // Last: nothing below throws, so the source never outlives a half-built service.
+  if (options.exporter) {
+    // The exporter's own counts on /metrics, and this registry as its OTLP metrics (sums,
+    // gauges, histograms); cleared in stop() before the registry can go away.
+    options.exporter->register_metrics(registry);
+    const uint64_t start_ns = static_cast<uint64_t>(now() * 1e9);
+    options.exporter->set_metrics_source([this, start_ns] {
+      return telemetry::metrics_from_registry(registry, start_ns,
+                                              static_cast<uint64_t>(now() * 1e9));
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +101,7 @@ TargetService::TargetService(TargetOptions options)
 
 TargetService::~TargetService() {
   stop();
+  if (impl_ && impl_->options.exporter) impl_->options.exporter->set_metrics_source({});
 }
 
 void TargetService::start() {

@@ -49,7 +49,7 @@ struct TargetOptions {
   int scan_threads = 0;  // 0: half the cores, at least 1 (the scan pool is meant to be small)
   size_t scan_queue = 16;
   size_t users_capacity = 10'000;
-  size_t span_capacity = 2048;
+  size_t span_capacity = 8192;
   size_t log_capacity = 2048;  // recent log records kept for the dashboard's Logs page
   // When set, every server span, database child span and access-log record is also queued here
   // (OTLP export), and the service's metrics are exported from its registry.

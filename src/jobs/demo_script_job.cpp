@@ -114,6 +114,9 @@ struct DemoScriptJob::Impl {
       ts.seed = settings.seed + i;
       ts.threads = settings.threads;
       ts.client_source = settings.client_source;
+      ts.trace_ratio = settings.trace_ratio;
+      ts.exporter = settings.exporter;
+      ts.client_spans = settings.client_spans;
       if (phases[i].demo_clock) ts.clock = settings.clock;
       TrafficResult r;
       try {

@@ -37,6 +37,10 @@ struct DemoScriptSettings {
   std::optional<scenarios::DemoClockSpec> clock;
   // Fed with every phase's statistics when set (the client-side monitor source).
   std::shared_ptr<ClientSource> client_source;
+  // Tracing and export for every phase, as TrafficJobSettings says.
+  double trace_ratio = 0;
+  std::shared_ptr<telemetry::OtlpExporter> exporter;
+  std::shared_ptr<telemetry::SpanBuffer> client_spans;
 };
 
 // One row of the phase table: what a phase was and what it did.

@@ -28,7 +28,7 @@ struct LiveProbeOptions {
   std::string target_url;  // http://127.0.0.1:PORT
   std::string admin_key;   // X-API-Key for /admin/faults when the target has one
   std::chrono::milliseconds timeout{1500};  // per request
-  size_t spans = 1000;                       // how many recent spans to read
+  size_t spans = 3000;                       // how many recent spans to read
   // Spans of the monitor's window (divided by this) are the findings; older ones the baseline.
   double time_scale = 1;
 };

@@ -40,6 +40,7 @@ void TargetSession::open(const TargetChoice& choice, const scenarios::DemoClockS
   t.catalog_rows = choice.catalog_rows;
   t.access_log = "off";
   t.seed = choice.seed;
+  t.exporter = choice.exporter;
   if (clock) {
     t.demo.enabled = true;
     t.demo.mode = "blackfriday";

@@ -16,6 +16,9 @@
 namespace trafficsim::demo_service {
 class TargetService;
 }
+namespace trafficsim::telemetry {
+class OtlpExporter;
+}
 
 namespace trafficsim::jobs {
 
@@ -37,6 +40,8 @@ struct TargetChoice {
   std::string data_dir;  // built-in target: catalog directory (empty: the default cache)
   int64_t catalog_rows = 500'000;
   uint64_t seed = 0;
+  // When set, the built-in target exports its spans, logs and metrics here (OTLP).
+  std::shared_ptr<telemetry::OtlpExporter> exporter;
 };
 
 // ~/.cache/trafficsim (or $XDG_CACHE_HOME/trafficsim): where the built-in catalog is kept.

@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "jobs/client_tracing.hpp"
 #include "load/report.hpp"
 #include "scenarios/run_report.hpp"
+#include "telemetry/otlp_exporter.hpp"
 
 #ifndef TRAFFICSIM_VERSION
 #define TRAFFICSIM_VERSION "dev"
@@ -29,6 +31,7 @@ struct TrafficJob::Impl {
   TargetSession target;
   std::vector<std::string> notes;
   load::Plan plan;
+  std::unique_ptr<ClientTracer> tracer;  // --trace-ratio: plan.on_spans
 
   EventFlag stop_flag;
   std::atomic<bool> stop_requested{false};
@@ -72,6 +75,12 @@ struct TrafficJob::Impl {
                                        started_unix + run.duration_s);
     scenarios::annotate_report(r.report, scenario, params, r.thresholds,
                                clock ? &*clock : nullptr, stats ? &*stats : nullptr);
+    if (tracer) {
+      r.report["tracing"] = boost::json::object{{"ratio", plan.trace_ratio},
+                                                {"client_spans", tracer->spans()},
+                                                {"dropped", tracer->dropped()}};
+    }
+    if (settings.exporter) r.report["export"] = settings.exporter->stats_json();
     return r;
   }
 
@@ -101,6 +110,11 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
   impl_->plan = scenarios::build_plan(impl_->scenario, b);
   impl_->plan.on_request = s.on_request;
   if (s.client_source) s.client_source->attach(impl_->plan);
+  if (s.trace_ratio > 0) {
+    impl_->plan.trace_ratio = s.trace_ratio;
+    impl_->tracer = std::make_unique<ClientTracer>(impl_->plan, s.exporter, s.client_spans);
+    impl_->tracer->attach(impl_->plan);
+  }
 }
 
 TrafficJob::~TrafficJob() {

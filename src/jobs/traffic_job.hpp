@@ -28,6 +28,11 @@
 #include "jobs/target_session.hpp"
 #include "scenarios/thresholds.hpp"
 
+namespace trafficsim::telemetry {
+class OtlpExporter;
+class SpanBuffer;
+}  // namespace trafficsim::telemetry
+
 namespace trafficsim::jobs {
 
 struct TrafficJobSettings {
@@ -45,6 +50,13 @@ struct TrafficJobSettings {
   std::function<void(const load::RequestEvent&)> on_request;
   // Fed with the run's statistics every 500 ms when set (the client-side monitor source).
   std::shared_ptr<ClientSource> client_source;
+  // Tracing (--trace-ratio): every request carries a traceparent, this share of them sampled;
+  // sampled requests become client spans queued on `exporter` (when set) and kept in
+  // `client_spans` (when set: the dashboard's Traces page). The report gets "tracing" and, with
+  // an exporter, "export" (its statistics when the job ended).
+  double trace_ratio = 0;
+  std::shared_ptr<telemetry::OtlpExporter> exporter;
+  std::shared_ptr<telemetry::SpanBuffer> client_spans;
 };
 
 // What a job publishes every 500 ms.

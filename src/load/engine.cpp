@@ -236,6 +236,7 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
 
   RunStats cumulative, interval;
   cumulative.streams.resize(plan_.streams.size());
+  std::vector<ClientSpanRecord> span_scratch;  // tracing: each drain's client span records
   const double total_s = static_cast<double>(plan_.duration.count()) / 1e9;
   int64_t last_tick = start_ns;
   int64_t stopped_at = 0;
@@ -247,6 +248,14 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
     for (auto& w : impl_->workers) w->drain(interval);
     cumulative.merge(interval);
     if (plan_.on_interval) plan_.on_interval(interval);
+    if (plan_.trace_ratio > 0) {
+      uint64_t dropped = 0;
+      for (auto& w : impl_->workers) w->drain_spans(span_scratch, &dropped);
+      if (plan_.on_spans && (!span_scratch.empty() || dropped > 0)) {
+        plan_.on_spans(span_scratch, dropped);
+      }
+      span_scratch.clear();
+    }
     Snapshot snap;
     snap.elapsed_s = std::max(0.0, static_cast<double>(now - start_ns) / 1e9);
     snap.interval_s = static_cast<double>(now - last_tick) / 1e9;

@@ -3,6 +3,7 @@
 // profile (open model) or connection count (closed model), request mix, timeout and caps.
 // Everything random about arrival k of a stream derives from (seed, stream, k), so a plan cut
 // into segments (k mod n) sends exactly what the whole plan would.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -119,6 +120,22 @@ struct RequestEvent {
   std::string_view request_line; // e.g. "POST /hackathon/classify HTTP/1.1"
 };
 
+// One traced request (--trace-ratio): what a client span needs, recorded by the worker without
+// allocating and turned into a span off the worker (the engine's drain hands them to
+// Plan::on_spans). Times are Unix nanoseconds: the actual send and the end.
+struct ClientSpanRecord {
+  std::array<uint8_t, 16> trace_id{};
+  std::array<uint8_t, 8> span_id{};
+  int64_t start_unix_ns = 0;
+  int64_t end_unix_ns = 0;
+  uint32_t stream = 0;
+  uint32_t tmpl = 0;
+  int32_t status = 0;  // 0 when no response arrived
+  // 0 ok, 1 expected failure, 2 unexpected status, 3 timeout, 4 connect, 5 closed mid-response,
+  // 6 other error (RequestEvent's outcomes, in that order)
+  uint8_t outcome = 0;
+};
+
 // A plan has two halves. What to send (model, streams, duration, seed, content_digest): the
 // same on every machine running a segment of it, and what hash() covers (notes record how it
 // was built and are not hashed). How this process runs its part (threads, segment, tls,
@@ -147,6 +164,14 @@ struct Plan {
   // the run's cumulative statistics are the sum of these. Costs the workers nothing (the drain
   // happens anyway); for consumers of live statistics such as the client-side monitor source.
   std::function<void(const RunStats& interval)> on_interval;
+  // Tracing (--trace-ratio): above 0 every request carries a W3C traceparent with fresh ids,
+  // sampled (flag 01) for this share of them, else 00; each sampled request becomes a
+  // ClientSpanRecord. on_spans is called on the engine's thread at each drain with the records
+  // since the previous one (and how many a worker could not keep: at most kMaxSpansPerDrain per
+  // worker and drain); it may move them out.
+  double trace_ratio = 0;
+  std::function<void(std::vector<ClientSpanRecord>& spans, uint64_t dropped)> on_spans;
+  static constexpr size_t kMaxSpansPerDrain = 1 << 16;
 
   // Applies hard caps: a profile above its stream's cap is clamped (and a note says so).
   void apply_hard_caps();

@@ -41,6 +41,14 @@ void Worker::Impl::init() {
   ev.data.ptr = nullptr;
   epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
   rbuf.resize(kReadBufferBytes);
+  tracing = plan.trace_ratio > 0;
+  if (tracing) {
+    unix_offset_ns = static_cast<int64_t>(core::unix_now_ns()) - core::monotonic_now_ns();
+    trace_counter = core::mix64(plan.seed ^ (static_cast<uint64_t>(setup.index) << 48) ^
+                                static_cast<uint64_t>(unix_offset_ns));
+    spans.reserve(1024);
+    spans_mailbox.reserve(1024);
+  }
   stats.streams.resize(plan.streams.size());
   mailbox.streams.resize(plan.streams.size());
   streams.resize(plan.streams.size());
@@ -241,6 +249,21 @@ void Worker::Impl::flush() {
   std::lock_guard lock(mailbox_mu);
   mailbox.merge(stats);
   stats.reset();
+  if (tracing && !spans.empty()) {
+    if (spans_mailbox.empty()) {
+      spans.swap(spans_mailbox);
+    } else {
+      const size_t room = Plan::kMaxSpansPerDrain > spans_mailbox.size()
+                              ? Plan::kMaxSpansPerDrain - spans_mailbox.size()
+                              : 0;
+      const size_t n = std::min(room, spans.size());
+      spans_mailbox.insert(spans_mailbox.end(), spans.begin(), spans.begin() + n);
+      spans_dropped += spans.size() - n;
+      spans.clear();
+    }
+  }
+  spans_dropped_mailbox += spans_dropped;
+  spans_dropped = 0;
 }
 
 void Worker::Impl::handle_event(Connection& c, uint32_t events, int64_t now) {
@@ -365,6 +388,18 @@ void Worker::drain(RunStats& into) {
   std::lock_guard lock(impl_->mailbox_mu);
   into.merge(impl_->mailbox);
   impl_->mailbox.reset();
+}
+
+void Worker::drain_spans(std::vector<ClientSpanRecord>& into, uint64_t* dropped) {
+  std::lock_guard lock(impl_->mailbox_mu);
+  if (into.empty()) {
+    into.swap(impl_->spans_mailbox);  // the worker gets the caller's capacity back
+  } else {
+    into.insert(into.end(), impl_->spans_mailbox.begin(), impl_->spans_mailbox.end());
+    impl_->spans_mailbox.clear();
+  }
+  *dropped += impl_->spans_dropped_mailbox;
+  impl_->spans_dropped_mailbox = 0;
 }
 
 std::vector<std::string> Worker::error_samples() {

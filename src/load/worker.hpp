@@ -65,6 +65,9 @@ class Worker {
   // Merges everything recorded since the last drain into `into` and clears it. Thread-safe:
   // the mutex is this worker's own and only the engine thread contends for it.
   void drain(RunStats& into);
+  // Tracing: appends the client span records since the last call to `into` and adds what could
+  // not be kept to *dropped. Same mutex as drain().
+  void drain_spans(std::vector<ClientSpanRecord>& into, uint64_t* dropped);
   // A few distinct error messages seen (bounded), for the summary.
   std::vector<std::string> error_samples();
 

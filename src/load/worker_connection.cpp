@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "core/trace_context.hpp"
 #include "load/worker_impl.hpp"
 
 namespace trafficsim::load {
@@ -198,6 +201,7 @@ void Worker::Impl::assign(Connection& c, const Pending& p, int64_t now) {
   c.req = p;
   c.has_request = true;
   c.out_valid = false;
+  c.sampled = false;
   c.sent_ns = now;
   auto& e = endpoint(c);
   ++e.requests;
@@ -218,6 +222,7 @@ void Worker::Impl::write_request(Connection& c, int64_t now) {
   } else {
     c.wbuf = &r.bytes;
   }
+  if (tracing) add_traceparent(c, r);
   c.parser.reset(r.head);
   c.response_started = false;
   c.response_bytes = 0;
@@ -229,6 +234,68 @@ void Worker::Impl::write_request(Connection& c, int64_t now) {
   st.inflight.push_back(&c);
   c.state = Connection::State::writing;
   continue_write(c, now);
+}
+
+void Worker::Impl::add_traceparent(Connection& c, const detail::RenderedRequest& r) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto fill = [&](uint8_t* out, size_t n) {
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t v = core::mix64(trace_counter += 0x9e3779b97f4a7c15ULL);
+      for (size_t j = 0; j < 8 && i + j < n; ++j) out[i + j] = static_cast<uint8_t>(v >> (8 * j));
+    }
+  };
+  fill(c.trace_id.data(), 16);
+  fill(c.span_id.data(), 8);
+  if (c.span_id[0] == 0) c.span_id[0] = 1;  // never the all-zero (invalid) id
+  c.sampled = core::sampled_by_ratio(c.trace_id, plan.trace_ratio);
+  // "traceparent: 00-<32 hex>-<16 hex>-0x\r\n": 13 + 55 + 2 bytes.
+  char h[70];
+  std::memcpy(h, "traceparent: 00-", 16);
+  char* p = h + 16;
+  for (uint8_t b : c.trace_id) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xF];
+  }
+  *p++ = '-';
+  for (uint8_t b : c.span_id) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xF];
+  }
+  *p++ = '-';
+  *p++ = '0';
+  *p++ = c.sampled ? '1' : '0';
+  *p++ = '\r';
+  *p++ = '\n';
+  // After the request line: into the dynamic rendering, or a copy of the static bytes (the
+  // connection's buffer, whose capacity is reused).
+  if (c.wbuf == &c.out) {
+    const size_t line_end = c.out.find("\r\n") + 2;
+    c.out.insert(line_end, h, sizeof h);
+  } else {
+    const std::string& bytes = r.bytes;
+    c.out.assign(bytes.data(), r.line_len + 2);
+    c.out.append(h, sizeof h);
+    c.out.append(bytes, r.line_len + 2, std::string::npos);
+    c.out_valid = true;
+    c.wbuf = &c.out;
+  }
+}
+
+void Worker::Impl::record_span(Connection& c, int64_t now, int status, uint8_t outcome) {
+  c.sampled = false;
+  if (spans.size() >= Plan::kMaxSpansPerDrain) {
+    ++spans_dropped;
+    return;
+  }
+  ClientSpanRecord& s = spans.emplace_back();
+  s.trace_id = c.trace_id;
+  s.span_id = c.span_id;
+  s.start_unix_ns = c.sent_ns + unix_offset_ns;
+  s.end_unix_ns = now + unix_offset_ns;
+  s.stream = static_cast<uint32_t>(c.stream->index);
+  s.tmpl = c.req.tmpl;
+  s.status = status;
+  s.outcome = outcome;
 }
 
 void Worker::Impl::continue_write(Connection& c, int64_t now) {
@@ -363,6 +430,13 @@ void Worker::Impl::request_failed(Connection& c, int64_t now, const std::string&
     ++(e.*counter);
     e.bytes_in += c.response_bytes;
     if (hook) emit(c, outcome, 0, now);
+    if (c.sampled) {
+      record_span(c, now, 0,
+                  outcome == "timeout"               ? 3
+                  : outcome == "connect"             ? 4
+                  : outcome == "closed_mid_response" ? 5
+                                                     : 6);
+    }
     c.has_request = false;
   }
   end_connection(c, now, Reconnect::at_once);
@@ -383,6 +457,12 @@ void Worker::Impl::complete(Connection& c, int64_t now, bool peer_closed) {
   e.corrected.record(to_us(now - (closed_model ? c.sent_ns : c.req.intended_ns)));
   if (st.stream->keep_bodies && st.stream->extractor)
     st.stream->extractor(st.stream->requests[c.req.tmpl], status, c.body, e.counters);
+  if (c.sampled) {
+    record_span(c, now, status,
+                sc == StatusClass::unexpected         ? 2
+                : sc == StatusClass::expected_failure ? 1
+                                                      : 0);
+  }
   if (hook)
     emit(c,
          sc == StatusClass::unexpected         ? "status"

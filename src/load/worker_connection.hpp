@@ -10,6 +10,7 @@
 // (per-connection and per-stream types), worker_transport.* (plain/TLS bytes),
 // worker_rendering.* (request bytes), worker_request_mix.* (template choice, status classes).
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -96,6 +97,10 @@ struct Connection {
   const std::string* wbuf = nullptr;
   std::string out;         // dynamic requests: the request rendered for req.k; capacity reused
   bool out_valid = false;  // `out` holds the rendering of the current request
+  // Tracing: the ids the current request's traceparent carries; sampled ones become spans.
+  std::array<uint8_t, 16> trace_id{};
+  std::array<uint8_t, 8> span_id{};
+  bool sampled = false;
   // In-flight FIFO links (per stream, ordered by sent_ns).
   Connection* prev = nullptr;
   Connection* next = nullptr;

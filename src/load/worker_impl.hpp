@@ -61,6 +61,13 @@ struct Worker::Impl {
   bool hook = false;          // plan.on_request is set
   std::string body_scratch;   // dynamic requests: the body, rendered before its length is sent
   std::string event_scratch;  // on_request: a rendering for a request that was never written
+  // Tracing (plan.trace_ratio > 0): client span records since the last flush (worker-owned) and
+  // the ones handed to the engine (under mailbox_mu); capacity is kept across drains.
+  bool tracing = false;
+  uint64_t trace_counter = 0;
+  int64_t unix_offset_ns = 0;  // Unix time minus CLOCK_MONOTONIC, at set-up
+  std::vector<ClientSpanRecord> spans, spans_mailbox;
+  uint64_t spans_dropped = 0, spans_dropped_mailbox = 0;
 
   explicit Impl(WorkerSetup s) : setup(std::move(s)), plan(*setup.plan) {}
 
@@ -108,6 +115,10 @@ struct Worker::Impl {
   void assign(Connection& c, const Pending& p, int64_t now);
   // Renders (dynamic templates) and starts sending c's request; the timeout runs from here.
   void write_request(Connection& c, int64_t now);
+  // Tracing: fresh ids for c's request and its traceparent header in c.out.
+  void add_traceparent(Connection& c, const detail::RenderedRequest& r);
+  // Tracing: a sampled request's client span record (outcome as in ClientSpanRecord).
+  void record_span(Connection& c, int64_t now, int status, uint8_t outcome);
   void continue_write(Connection& c, int64_t now);
 
   // ---- receiving (worker_connection.cpp) ----------------------------------------------------

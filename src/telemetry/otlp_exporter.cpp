@@ -75,6 +75,7 @@ bool otlp_retryable(const http::ClientResult& r) {
 
 struct OtlpExporter::State {
   OtlpOptions options;
+  std::mutex collect_mu;  // held while collect_metrics runs or changes
   std::function<std::vector<MetricData>()> collect_metrics;
   std::unique_ptr<http::AsyncClient> client;
   uint64_t started_unix_nano = core::unix_now_ns();
@@ -239,8 +240,13 @@ void OtlpExporter::State::flush(Signal signal, std::vector<T>& queue, bool all) 
 }
 
 void OtlpExporter::State::export_metrics() {
-  if (!exports(Signal::metrics) || !collect_metrics) return;
-  std::vector<MetricData> metrics = collect_metrics();
+  if (!exports(Signal::metrics)) return;
+  std::vector<MetricData> metrics;
+  {
+    std::lock_guard lock(collect_mu);
+    if (!collect_metrics) return;
+    metrics = collect_metrics();
+  }
   if (metrics.empty()) return;
   size_t points = 0;
   for (const auto& m : metrics) points += m.numbers.size() + m.histograms.size();
@@ -370,9 +376,27 @@ void OtlpExporter::shutdown() {
   state_->client.reset();
 }
 
+void OtlpExporter::set_metrics_source(std::function<std::vector<MetricData>()> collect_metrics) {
+  std::lock_guard lock(state_->collect_mu);
+  state_->collect_metrics = std::move(collect_metrics);
+}
+
 SignalStats OtlpExporter::stats(Signal signal) const {
   std::lock_guard lock(state_->mu);
   return state_->stats[static_cast<size_t>(signal)];
+}
+
+size_t OtlpExporter::queued(Signal signal) const {
+  std::lock_guard lock(state_->mu);
+  switch (signal) {
+    case Signal::traces:
+      return state_->spans.size();
+    case Signal::logs:
+      return state_->logs.size();
+    case Signal::metrics:
+      break;
+  }
+  return 0;
 }
 
 const OtlpOptions& OtlpExporter::options() const {

@@ -103,11 +103,16 @@ class OtlpExporter {
   // Queue many spans at once (one lock): returns how many were taken.
   size_t add_spans(std::vector<Span>& spans);
 
+  // Sets (or, with an empty function, clears) what metrics are collected from. When this returns,
+  // no call of the previous source is running: an owner clears it before it goes away.
+  void set_metrics_source(std::function<std::vector<MetricData>()> collect_metrics);
+
   // Exports what is queued and the final metrics, then stops the thread; at most
   // options.shutdown_deadline. What is still queued then counts as dropped. Idempotent.
   void shutdown();
 
   SignalStats stats(Signal signal) const;
+  size_t queued(Signal signal) const;  // items waiting (spans, logs; 0 for metrics)
   const OtlpOptions& options() const;
   bool exports(Signal signal) const;
 

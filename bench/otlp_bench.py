@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""OTLP benchmarks, side by side in one run against one private nginx (scripts/nginx.sh; its
+/v1/ location accepts and discards exports).
+
+  export   spans encoded and exported per CPU-second: build/release/bench/otlp/otlp_export_bench
+           (protobuf, JSON) beside the OpenTelemetry JavaScript SDK (bench/otlp/sdk_export.mjs:
+           sdk-trace-base + exporter-trace-otlp-proto) making and exporting the same spans
+  tracing  the load engine with --trace-ratio 0 / 0.1 / 1.0 (client spans exported to the sink):
+           closed model, 64 connections, 1 thread; requests/s and CPU-µs per request
+  all      both
+
+CPU time is user + system of the measured process (rusage of the child). Medians over --repeats.
+Prints Markdown tables for BENCHMARKS.md.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TS = os.path.join(ROOT, "build", "release", "trafficsim")
+HARNESS = os.path.join(ROOT, "build", "release", "bench", "otlp", "otlp_export_bench")
+SDK = os.path.join(ROOT, "bench", "otlp", "sdk_export.mjs")
+NGINX_SH = os.path.join(ROOT, "scripts", "nginx.sh")
+
+
+def run_child(cmd):
+    """Runs cmd, returns (stdout, cpu seconds of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out, cpu
+
+
+def export(url, repeats, spans):
+    rows = {"trafficsim protobuf": [], "trafficsim JSON": [], "OpenTelemetry JS SDK (protobuf)": []}
+    for _ in range(repeats):
+        for name, cmd in (
+            ("trafficsim protobuf", ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans)]),
+            ("trafficsim JSON", ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans), "--json"]),
+            ("OpenTelemetry JS SDK (protobuf)",
+             ["taskset", "-c", "1", "node", SDK, "--url", url, "--spans", str(spans // 4)]),
+        ):
+            out, cpu = run_child(cmd)
+            r = json.loads(out.strip().splitlines()[-1])
+            # The child's own rusage includes node's start-up; both figures are whole-process.
+            rows[name].append(r["sent"] / cpu)
+    return {k: statistics.median(v) for k, v in rows.items()}
+
+
+def export_table(res):
+    sdk = res["OpenTelemetry JS SDK (protobuf)"]
+    lines = ["| exporter | spans per CPU-second (median) | vs the JS SDK |", "|---|---:|---:|"]
+    for k, v in res.items():
+        lines.append(f"| {k} | {v:,.0f} | {v / sdk:.1f}x |")
+    return "\n".join(lines)
+
+
+def tracing(base, repeats, duration):
+    res = {}
+    for ratio in ("0", "0.1", "1.0"):
+        rps, cpu_us = [], []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as d:
+                rep = os.path.join(d, "r.json")
+                cmd = ["taskset", "-c", "1", TS, "bench", base + "/", "-c", "64", "-t", "1",
+                       "-d", duration, "-q", "--json", rep]
+                if ratio != "0":
+                    cmd += ["--trace-ratio", ratio, "--otlp", base]
+                _, cpu = run_child(cmd)
+                r = json.load(open(rep))
+                n = r["requests"]
+                rps.append(n / r["duration_s"])
+                cpu_us.append(cpu / n * 1e6)
+        res[ratio] = (statistics.median(rps), statistics.median(cpu_us))
+    return res
+
+
+def tracing_table(res):
+    off_rps, off_cpu = res["0"]
+    lines = ["| --trace-ratio | requests/s (median) | CPU-µs per request | throughput vs off | CPU vs off |",
+             "|---|---:|---:|---:|---:|"]
+    for k, (rps, cpu) in res.items():
+        lines.append(f"| {k} | {rps:,.0f} | {cpu:.2f} | {rps / off_rps:.3f} | {cpu / off_cpu:.3f} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["export", "tracing", "all"])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--spans", type=int, default=200000)
+    ap.add_argument("--duration", default="5s")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="otlp-bench-")
+    port = subprocess.run(["bash", NGINX_SH, "start", work, "--cpu", "0"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        if a.what in ("export", "all"):
+            print(export_table(export(base, a.repeats, a.spans)))
+            print()
+        if a.what in ("tracing", "all"):
+            print(tracing_table(tracing(base, a.repeats, a.duration)))
+    finally:
+        subprocess.run(["bash", NGINX_SH, "stop", work])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
