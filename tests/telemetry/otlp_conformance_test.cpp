@@ -593,8 +593,15 @@ TEST(OtlpReceiverHarness, RefusesWhatTheOfficialDefinitionsOrTheJsonMappingRefus
   body.clear();
   encode_traces_json(body, resource, spans);
   EXPECT_EQ(post("application/json", body), 200);
-  const auto both = receiver.requests("/v1/traces");
+  auto both = receiver.requests("/v1/traces");
   ASSERT_EQ(both.size(), 3u);
+  // The JSON encoder writes an unset status as {"code":0}, the protobuf one leaves it out: the
+  // same value of a proto3 message field, so compare without it.
+  for (auto& s : both[2].at("body").at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").as_array()) {
+    if (s.as_object().contains("status") && s.at("status") == json::parse(R"({"code":0})")) {
+      s.as_object().erase("status");
+    }
+  }
   EXPECT_EQ(both[1].at("body"), both[2].at("body"))
       << "protobuf and JSON of the same spans decode to the same message";
   EXPECT_TRUE(both[2].at("unknownKeys").as_array().empty()) << json::serialize(both[2]);
