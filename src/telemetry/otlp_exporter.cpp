@@ -8,7 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <future>
+#include <optional>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -144,15 +144,42 @@ void OtlpExporter::State::send(Signal signal, size_t items) {
   }
 
   for (int attempt = 1;; ++attempt) {
-    auto promise = std::make_shared<std::promise<http::ClientResult>>();
-    auto future = promise->get_future();
-    client->call(request, [promise](http::ClientResult r) { promise->set_value(std::move(r)); });
+    // The answer arrives on the client's io thread; this thread waits for it on the state's
+    // condition variable, so a shutdown whose deadline passes ends the wait (the call is then
+    // abandoned: the client drops it when it is destroyed).
+    auto slot = std::make_shared<std::optional<http::ClientResult>>();
+    client->call(request, [this, slot](http::ClientResult r) {
+      {
+        std::lock_guard lock(mu);
+        *slot = std::move(r);
+      }
+      cv.notify_all();
+    });
     http::ClientResult result;
-    if (future.wait_for(options.timeout + std::chrono::seconds(2)) == std::future_status::ready) {
-      result = future.get();
-    } else {
-      result.outcome = http::ClientOutcome::timeout;
-      result.error = "no answer within the timeout";
+    {
+      std::unique_lock lock(mu);
+      const auto call_deadline = Clock::now() + options.timeout + std::chrono::seconds(2);
+      while (!slot->has_value()) {
+        auto until = call_deadline;
+        if (stopping) until = std::min(until, stop_deadline);
+        if (Clock::now() >= until) break;
+        cv.wait_until(lock, until);
+      }
+      if (slot->has_value()) {
+        result = std::move(**slot);
+      } else {
+        result.outcome = http::ClientOutcome::timeout;
+        result.error = stopping && Clock::now() >= stop_deadline
+                           ? "no answer before the shutdown deadline"
+                           : "no answer within the timeout";
+        if (stopping && Clock::now() >= stop_deadline) {
+          auto& st = stats[static_cast<size_t>(signal)];
+          st.failed += items;
+          ++st.requests;
+          st.last_error = result.error;
+          return;
+        }
+      }
     }
 
     if (result.outcome == http::ClientOutcome::ok && result.status >= 200 && result.status < 300) {
