@@ -253,6 +253,23 @@ TEST(AlertPipeline, TheLatencyAlertThroughPrometheusAndAlertmanagerOpensOneIncid
   EXPECT_EQ(string_at(*seen.incident, "service"), "llm-classifier") << seen.body;
   EXPECT_EQ(string_at(*seen.incident, "title"), "LLM latency spike") << seen.body;
 
+  // The scraped counters as a dashboard would ask for them: requests by traffic type.
+  {
+    auto q = http_call(prom_port, "GET",
+                       "/api/v1/query?query=sum%20by%20(traffic_type)%20(http_requests_total)");
+    ASSERT_EQ(q.status, 200) << q.body;
+    bool found = false;
+    const json::value doc = json::parse(q.body);
+    for (const auto& r : doc.at("data").at("result").as_array()) {
+      const auto& metric = r.at("metric").as_object();
+      const auto* type = metric.if_contains("traffic_type");
+      if (type && type->as_string() == "HACKATHON_TRAFFIC_LATENCY_INJECTION" &&
+          std::stod(std::string(r.at("value").as_array().at(1).as_string())) > 0)
+        found = true;
+    }
+    EXPECT_TRUE(found) << "http_requests_total by traffic_type: " << q.body;
+  }
+
   // Alertmanager keeps the alert firing (group_interval 1 s) and Prometheus keeps sending it:
   // a few more seconds of that are still one incident. poll_until returning true here means a
   // second incident appeared.
