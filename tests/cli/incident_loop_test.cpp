@@ -99,7 +99,8 @@ TEST(IncidentLoop, LatencyInjectionAlertsOpensAnExplainedIncidentAndStoppingReso
   EXPECT_FALSE(inc.at("evidence").at("trace_ids").as_array().empty());
   const std::string id(inc.at("id").as_string());
   EXPECT_NE(std::string(inc.at("dashboard_url").as_string()).find("#incident=" + id), std::string::npos);
-  EXPECT_NE(p.current_stdout().find("incident " + id + " open"), std::string::npos) << p.current_stdout();
+  // The store has the incident (with its analysis) a moment before the CLI prints its line.
+  EXPECT_TRUE(p.wait_for_stdout("incident " + id + " open", 10s)) << p.current_stdout();
 
   // Stopping the traffic empties the window: OK, and the incident resolves with a timeline entry.
   ASSERT_EQ(http_call(port, "POST", "/traffic/stop/" + job, "", {{"Content-Type", "application/json"}}).status, 200);
@@ -109,7 +110,7 @@ TEST(IncidentLoop, LatencyInjectionAlertsOpensAnExplainedIncidentAndStoppingReso
   auto resolved = get_json(port, "/api/v1/incidents/" + id);
   EXPECT_EQ(resolved.at("status").as_string(), "resolved");
   EXPECT_EQ(resolved.at("timeline").as_array().back().at("kind").as_string(), "resolved");
-  EXPECT_NE(p.current_stdout().find("incident " + id + " resolved"), std::string::npos);
+  EXPECT_TRUE(p.wait_for_stdout("incident " + id + " resolved", 10s)) << p.current_stdout();
 }
 
 TEST(IncidentLoop, BlackFridayRecommendationsDegradedFiresInMinutes20To24WithTheMissingIndexFirst) {
