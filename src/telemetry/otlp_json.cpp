@@ -333,45 +333,48 @@ void append_log_json(std::string& out, const LogRecord& log) {
   out.push_back('}');
 }
 
-void encode_traces_json(std::string& out, const Resource& resource, std::span<const Span> spans) {
-  out.append("{\"resourceSpans\":[");
+namespace {
+
+// The envelope every export request shares: one resource, one scope, the items.
+template <class T, class Put>
+void encode_request_json(std::string& out, const Resource& resource, std::string_view resource_key,
+                         std::string_view scope_key, std::string_view items_key,
+                         std::span<const T> items, Put put) {
+  out.append("{\"");
+  out.append(resource_key);
+  out.append("\":[");
   put_resource_scope(out, resource);
-  out.append("\"scopeSpans\":[{");
+  out.push_back('"');
+  out.append(scope_key);
+  out.append("\":[{");
   put_scope(out, resource);
-  out.append(",\"spans\":[");
-  for (size_t i = 0; i < spans.size(); ++i) {
+  out.append(",\"");
+  out.append(items_key);
+  out.append("\":[");
+  for (size_t i = 0; i < items.size(); ++i) {
     if (i) out.push_back(',');
-    append_span_json(out, spans[i]);
+    put(out, items[i]);
   }
   out.append("]}]}]}");
+}
+
+}  // namespace
+
+void encode_traces_json(std::string& out, const Resource& resource, std::span<const Span> spans) {
+  encode_request_json(out, resource, "resourceSpans", "scopeSpans", "spans", spans,
+                      append_span_json);
 }
 
 void encode_metrics_json(std::string& out, const Resource& resource,
                          std::span<const MetricData> metrics) {
-  out.append("{\"resourceMetrics\":[");
-  put_resource_scope(out, resource);
-  out.append("\"scopeMetrics\":[{");
-  put_scope(out, resource);
-  out.append(",\"metrics\":[");
-  for (size_t i = 0; i < metrics.size(); ++i) {
-    if (i) out.push_back(',');
-    put_metric(out, metrics[i]);
-  }
-  out.append("]}]}]}");
+  encode_request_json(out, resource, "resourceMetrics", "scopeMetrics", "metrics", metrics,
+                      put_metric);
 }
 
 void encode_logs_json(std::string& out, const Resource& resource,
                       std::span<const LogRecord> logs) {
-  out.append("{\"resourceLogs\":[");
-  put_resource_scope(out, resource);
-  out.append("\"scopeLogs\":[{");
-  put_scope(out, resource);
-  out.append(",\"logRecords\":[");
-  for (size_t i = 0; i < logs.size(); ++i) {
-    if (i) out.push_back(',');
-    append_log_json(out, logs[i]);
-  }
-  out.append("]}]}]}");
+  encode_request_json(out, resource, "resourceLogs", "scopeLogs", "logRecords", logs,
+                      append_log_json);
 }
 
 namespace {

@@ -316,54 +316,40 @@ void log_message(ProtoWriter& w, const LogRecord& log) {
 
 }  // namespace
 
-// ExportTraceServiceRequest: resource_spans = 1. ResourceSpans: resource = 1, scope_spans = 2.
-// ScopeSpans: scope = 1, spans = 2.
-void encode_traces_proto(std::string& out, const Resource& resource, std::span<const Span> spans) {
+namespace {
+
+// The envelope every export request shares: Export*ServiceRequest field 1 = Resource{Spans,
+// Metrics,Logs} (resource = 1, scope_{spans,metrics,logs} = 2); Scope* (scope = 1, items = 2).
+template <class T, class Put>
+void encode_request_proto(std::string& out, const Resource& resource, std::span<const T> items,
+                          Put put) {
   ProtoWriter w(out);
-  const size_t rs = w.begin(1);
-  size_t ss = 0;
-  resource_and_scope_open(w, resource, &ss, 2);
-  for (const auto& span : spans) {
+  const size_t outer = w.begin(1);
+  size_t scope = 0;
+  resource_and_scope_open(w, resource, &scope, 2);
+  for (const auto& item : items) {
     const size_t m = w.begin(2);
-    span_message(w, span);
+    put(w, item);
     w.end(m);
   }
-  w.end(ss);
-  w.end(rs);
+  w.end(scope);
+  w.end(outer);
 }
 
-// ExportMetricsServiceRequest: resource_metrics = 1. ResourceMetrics: resource = 1,
-// scope_metrics = 2. ScopeMetrics: scope = 1, metrics = 2.
+}  // namespace
+
+void encode_traces_proto(std::string& out, const Resource& resource, std::span<const Span> spans) {
+  encode_request_proto(out, resource, spans, span_message);
+}
+
 void encode_metrics_proto(std::string& out, const Resource& resource,
                           std::span<const MetricData> metrics) {
-  ProtoWriter w(out);
-  const size_t rm = w.begin(1);
-  size_t sm = 0;
-  resource_and_scope_open(w, resource, &sm, 2);
-  for (const auto& metric : metrics) {
-    const size_t m = w.begin(2);
-    metric_message(w, metric);
-    w.end(m);
-  }
-  w.end(sm);
-  w.end(rm);
+  encode_request_proto(out, resource, metrics, metric_message);
 }
 
-// ExportLogsServiceRequest: resource_logs = 1. ResourceLogs: resource = 1, scope_logs = 2.
-// ScopeLogs: scope = 1, log_records = 2.
 void encode_logs_proto(std::string& out, const Resource& resource,
                        std::span<const LogRecord> logs) {
-  ProtoWriter w(out);
-  const size_t rl = w.begin(1);
-  size_t sl = 0;
-  resource_and_scope_open(w, resource, &sl, 2);
-  for (const auto& log : logs) {
-    const size_t m = w.begin(2);
-    log_message(w, log);
-    w.end(m);
-  }
-  w.end(sl);
-  w.end(rl);
+  encode_request_proto(out, resource, logs, log_message);
 }
 
 }  // namespace trafficsim::telemetry
