@@ -29,27 +29,30 @@ SDK = os.path.join(ROOT, "bench", "otlp", "sdk_export.mjs")
 NGINX_SH = os.path.join(ROOT, "scripts", "nginx.sh")
 
 
-def run_child(cmd):
-    """Runs cmd, returns (stdout, cpu seconds of the child)."""
+def run_child(cmd, env=None):
+    """Runs cmd (with env added to the environment), returns (stdout, cpu seconds of the child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    full_env = dict(os.environ, **env) if env else None
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=full_env).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return out, cpu
 
 
 def export(url, repeats, spans):
-    rows = {"trafficsim protobuf": [], "trafficsim JSON": [],
-            "trafficsim protobuf, spans made beforehand": [], "OpenTelemetry JS SDK (protobuf)": []}
+    h = ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans)]
+    cases = (
+        ("trafficsim protobuf (shared template + inline scalars, as the client tracer)", h),
+        ("trafficsim JSON (template + scalars)", h + ["--json"]),
+        ("trafficsim protobuf, every attribute in the span's own map", h + ["--map"]),
+        ("trafficsim JSON, map", h + ["--map", "--json"]),
+        ("trafficsim protobuf, map, spans made beforehand", h + ["--map", "--prebuilt"]),
+        ("OpenTelemetry JS SDK (protobuf)",
+         ["taskset", "-c", "1", "node", SDK, "--url", url, "--spans", str(spans // 4)]),
+    )
+    rows = {name: [] for name, _ in cases}
     for _ in range(repeats):
-        for name, cmd in (
-            ("trafficsim protobuf", ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans)]),
-            ("trafficsim JSON", ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans), "--json"]),
-            ("trafficsim protobuf, spans made beforehand",
-             ["taskset", "-c", "1", HARNESS, "--url", url, "--spans", str(spans), "--prebuilt"]),
-            ("OpenTelemetry JS SDK (protobuf)",
-             ["taskset", "-c", "1", "node", SDK, "--url", url, "--spans", str(spans // 4)]),
-        ):
+        for name, cmd in cases:
             out, _ = run_child(cmd)
             r = json.loads(out.strip().splitlines()[-1])
             # Each harness's own CPU clock around making and exporting (node's start-up and
@@ -68,7 +71,9 @@ def export_table(res):
 
 def tracing(base, repeats, duration):
     res = {}
-    for ratio in ("0", "0.1", "1.0"):
+    big = {"OTEL_BSP_MAX_QUEUE_SIZE": "200000"}
+    for label, ratio, env in (("0", "0", None), ("0.1", "0.1", None), ("1.0", "1.0", None),
+                              ("0.1, queue 200000", "0.1", big), ("1.0, queue 200000", "1.0", big)):
         rps, cpu_us, sent, dropped = [], [], [], []
         for _ in range(repeats):
             with tempfile.TemporaryDirectory() as d:
@@ -77,7 +82,7 @@ def tracing(base, repeats, duration):
                        "-d", duration, "-q", "--json", rep]
                 if ratio != "0":
                     cmd += ["--trace-ratio", ratio, "--otlp", base]
-                _, cpu = run_child(cmd)
+                _, cpu = run_child(cmd, env)
                 r = json.load(open(rep))
                 n = r["requests"]
                 rps.append(n / r["duration_s"])
@@ -85,7 +90,7 @@ def tracing(base, repeats, duration):
                 t = r.get("export", {}).get("traces", {})
                 sent.append(t.get("sent", 0) / r["duration_s"])
                 dropped.append(t.get("dropped", 0) / r["duration_s"])
-        res[ratio] = (statistics.median(rps), statistics.median(cpu_us), statistics.median(sent),
+        res[label] = (statistics.median(rps), statistics.median(cpu_us), statistics.median(sent),
                       statistics.median(dropped))
     return res
 

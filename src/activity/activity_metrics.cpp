@@ -56,9 +56,12 @@ void ActivityMetrics::record(const Activity& a) {
       break;
     case ActivityKind::cache:
       cache_operations_.with({a.cache_hit ? "hit" : "miss"}).inc();
-      ++cache_total_;
-      if (a.cache_hit) ++cache_hits_;
-      cache_hit_ratio_.set(static_cast<double>(cache_hits_) / static_cast<double>(cache_total_));
+    {
+      const uint64_t total = cache_total_.fetch_add(1, std::memory_order_relaxed) + 1;
+      const uint64_t hits = a.cache_hit ? cache_hits_.fetch_add(1, std::memory_order_relaxed) + 1
+                                        : cache_hits_.load(std::memory_order_relaxed);
+      cache_hit_ratio_.set(static_cast<double>(hits) / static_cast<double>(total));
+    }
       break;
     case ActivityKind::log:
       break;

@@ -8,8 +8,9 @@
 //   activity_cache_hit_ratio                               (gauge: hits / operations so far)
 //   activity_log_records_total{level}                      (debug, info, warning, error)
 //   activity_spans_total{kind}                             (http, db, job, cache)
-// Registration happens in the constructor (a registry holds one ActivityMetrics); record() is
-// called by the one thread that emits, and the registry's own atomics make scrapes safe.
+// Registration happens in the constructor (a registry holds one ActivityMetrics); record() may be
+// called from several emitting threads (the dashboard's activity jobs share one), and the
+// registry's own atomics make scrapes safe.
 #include <atomic>
 #include <cstdint>
 
@@ -33,7 +34,7 @@ class ActivityMetrics {
   telemetry::Gauge& cache_hit_ratio_;
   telemetry::CounterFamily& log_records_;
   telemetry::CounterFamily& spans_;
-  uint64_t cache_hits_ = 0, cache_total_ = 0;
+  std::atomic<uint64_t> cache_hits_{0}, cache_total_{0};
 };
 
 }  // namespace trafficsim::activity

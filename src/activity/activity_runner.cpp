@@ -35,6 +35,7 @@ void ActivityRunner::emit(const Activity& a) {
   for (const auto& span : a.spans) sink_.on_span(a, span);
   for (const auto& log : a.logs) sink_.on_log(a, log);
   if (metrics_ != nullptr) metrics_->record(a);
+  if (also_ != nullptr) also_->record(a);
   ++totals_.activities;
   totals_.spans += a.spans.size();
   totals_.logs += a.logs.size();

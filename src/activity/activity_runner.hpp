@@ -57,6 +57,9 @@ class ActivityRunner {
   uint64_t spans_emitted() const { return spans_.load(std::memory_order_relaxed); }
   uint64_t logs_emitted() const { return logs_.load(std::memory_order_relaxed); }
   const RunOptions& options() const { return options_; }
+  // Records every activity into `also` too (may be null; set before run()): the dashboard's
+  // metrics shared by every activity job of a `demo`.
+  void also_record(ActivityMetrics* also) { also_ = also; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -71,6 +74,7 @@ class ActivityRunner {
   ActivityGenerator generator_;
   ActivitySink& sink_;
   ActivityMetrics* metrics_;
+  ActivityMetrics* also_ = nullptr;
   Clock::time_point start_mono_{};
   uint64_t start_unix_ns_ = 0;
   RunTotals totals_;

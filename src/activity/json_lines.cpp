@@ -180,7 +180,7 @@ void append_span_line(std::string& out, const Activity& a, const telemetry::Span
     key(out, "parent_span_id");
     append_hex(out, s.parent_span_id);
   }
-  string_field(out, "name", s.name);
+  string_field(out, "name", s.display_name());
   string_field(out, "span_kind", span_kind_name(s.kind));
   string_field(out, "status", status_name(s.status));
   key(out, "start");
@@ -191,7 +191,11 @@ void append_span_line(std::string& out, const Activity& a, const telemetry::Span
   const uint64_t us = (s.end_unix_nano - s.start_unix_nano) / 1000;
   key(out, "duration_ms");
   fmt::format_to(std::back_inserter(out), "{}.{:03d}", us / 1000, static_cast<int>(us % 1000));
-  object_field(out, "attributes", s.attributes);
+  if (s.base || !s.scalars.empty()) {
+    object_field(out, "attributes", s.all_attributes());
+  } else {
+    object_field(out, "attributes", s.attributes);
+  }
   out += "}\n";
 }
 

@@ -173,10 +173,11 @@ control::ManagerOptions manager_options(const Checked& c, const ControlFlags& f,
 }
 
 // The Traces and Logs pages' sources every control plane has: the generator's client spans
-// (--trace-ratio) and the activity jobs' spans and log records.
+// (--trace-ratio) and the activity jobs' spans, log records and metrics.
 void add_job_sources(control::TelemetryApi& telemetry, const control::ManagerOptions& m) {
   telemetry.add_source({"load-generator", m.client_spans.get(), nullptr, nullptr});
-  telemetry.add_source({"activity", m.activity_spans.get(), m.activity_logs.get(), nullptr});
+  telemetry.add_source(
+      {"activity", m.activity_spans.get(), m.activity_logs.get(), m.activity_registry.get()});
 }
 
 // At the end: both exporters flushed (5 s each at most), their counts on one line.

@@ -176,6 +176,13 @@ StartRequest parse_start_request(std::string_view body) {
 JobManager::JobManager(ManagerOptions options) : options_(std::move(options)) {
   if (!options_.activity_spans) options_.activity_spans = std::make_shared<telemetry::SpanBuffer>();
   if (!options_.activity_logs) options_.activity_logs = std::make_shared<telemetry::LogBuffer>();
+  if (!options_.activity_registry || !options_.activity_metrics) {
+    options_.activity_registry = std::make_shared<telemetry::Registry>();
+    // The metrics hold references into the registry: the registry lives as long as they do.
+    auto registry = options_.activity_registry;
+    options_.activity_metrics = std::shared_ptr<activity::ActivityMetrics>(
+        new activity::ActivityMetrics(*registry), [registry](activity::ActivityMetrics* m) { delete m; });
+  }
   housekeeper_ = std::thread([this] { housekeeping(); });
 }
 
@@ -269,6 +276,7 @@ json::object JobManager::start_activity(const StartRequest& req) {
   }
   settings.tap_spans = options_.activity_spans;
   settings.tap_logs = options_.activity_logs;
+  settings.tap_metrics = options_.activity_metrics;
   auto job = add(spec);
   job->start([settings](ControlJob& cj) -> json::value {
     jobs::ActivityJob aj(settings);

@@ -26,6 +26,11 @@
 
 namespace trafficsim::telemetry {
 class LogBuffer;
+class Registry;
+}  // namespace trafficsim::telemetry
+
+namespace trafficsim::activity {
+class ActivityMetrics;
 }
 
 namespace trafficsim::control {
@@ -85,6 +90,10 @@ struct ManagerOptions {
   // through `exporter` (spans and logs only).
   std::function<std::shared_ptr<telemetry::OtlpExporter>()> make_activity_exporter;
   std::shared_ptr<telemetry::LogBuffer> activity_logs;
+  // The activity jobs' metrics together (activity_metrics.hpp), for the dashboard's Metrics page:
+  // the registry and the ActivityMetrics registered on it; the manager makes them when not given.
+  std::shared_ptr<telemetry::Registry> activity_registry;
+  std::shared_ptr<activity::ActivityMetrics> activity_metrics;
 };
 
 class JobManager {

@@ -132,18 +132,18 @@ std::vector<SourcedSpan> all_spans(const std::vector<TelemetrySource>& sources) 
   return out;
 }
 
-const json::value* attribute(const telemetry::Span& span, std::string_view key) {
-  return span.attributes.if_contains(key);
+std::optional<json::value> attribute(const telemetry::Span& span, std::string_view key) {
+  return span.attribute(key);  // its own, its scalars', its template's
 }
 
 std::optional<std::string> string_attribute(const telemetry::Span& span, std::string_view key) {
-  const json::value* v = attribute(span, key);
+  const auto v = attribute(span, key);
   if (v && v->is_string()) return std::string(v->get_string());
   return std::nullopt;
 }
 
 std::optional<int64_t> int_attribute(const telemetry::Span& span, std::string_view key) {
-  const json::value* v = attribute(span, key);
+  const auto v = attribute(span, key);
   if (v && v->is_int64()) return v->get_int64();
   if (v && v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
   return std::nullopt;
@@ -224,7 +224,7 @@ TraceSummary summarize(const core::TraceId& id, const std::vector<const SourcedS
     start = std::min(start, s->span.start_unix_nano);
     end = std::max(end, s->span.end_unix_nano);
     if (s->span.status == telemetry::SpanStatusCode::error) t.error = true;
-    if (const auto* v = attribute(s->span, "db.full_table_scan"); v && v->is_bool() && v->get_bool())
+    if (const auto v = attribute(s->span, "db.full_table_scan"); v && v->is_bool() && v->get_bool())
       full_scan = true;
     if (!index_used && s->span.kind == telemetry::SpanKind::client)
       index_used = string_attribute(s->span, "db.index_used");
@@ -245,7 +245,7 @@ TraceSummary summarize(const core::TraceId& id, const std::vector<const SourcedS
   auto opt = [](const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(); };
   t.json = json::object{
       {"trace_id", core::to_hex(id)},
-      {"root", root.span.name},
+      {"root", root.span.display_name()},
       {"source", *root.source},
       {"sources", std::move(source_list)},
       {"traffic_type", opt(t.traffic_type)},
@@ -425,7 +425,7 @@ std::optional<boost::json::object> TelemetryApi::trace_json(std::string_view hex
                    {"spanId", core::to_hex(sp.span_id)},
                    {"parentSpanId", is_zero(sp.parent_span_id) ? json::value()
                                                                : json::value(core::to_hex(sp.parent_span_id))},
-                   {"name", sp.name},
+                   {"name", sp.display_name()},
                    {"kind", static_cast<int>(sp.kind)},
                    {"kind_name", kind_name(sp.kind)},
                    {"startTimeUnixNano", std::to_string(sp.start_unix_nano)},
@@ -435,7 +435,7 @@ std::optional<boost::json::object> TelemetryApi::trace_json(std::string_view hex
                    {"depth", depth},
                    {"status", json::object{{"code", static_cast<int>(sp.status)},
                                            {"message", sp.status_message}}},
-                   {"attributes", sp.attributes},
+                   {"attributes", sp.all_attributes()},
                    {"events", std::move(events)}};
     out.push_back(std::move(o));
   }

@@ -107,6 +107,9 @@ void reduce_into(TelemetryMetrics::Reduced& out, const std::string& source,
     const bool bucket = s.name.ends_with("_bucket") && s.label("le") != nullptr;
     std::string_view family = s.name;
     if (bucket) family.remove_suffix(7);
+    // The activity's families (activity_http_requests_total, activity_db_query_duration_seconds,
+    // ...) chart beside the demo target's under the same rules.
+    if (family.starts_with("activity_")) family.remove_prefix(9);
     for (const auto& rule : chart_rules()) {
       if (!rule.matches(family)) continue;
       if (rule.kind == ChartKind::quantiles && bucket) {

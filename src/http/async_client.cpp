@@ -70,7 +70,7 @@ class Call : public std::enable_shared_from_this<Call<Stream>> {
     req_.set(bhttp::field::host, url_.host_header());
     req_.set(bhttp::field::user_agent, "trafficsim");
     for (auto& [k, v] : request_.headers) req_.set(k, v);
-    req_.body() = request_.body;
+    req_.body() = std::move(request_.body);  // request_.body is not read again
     req_.keep_alive(false);
     req_.prepare_payload();
     if (request_.method == "HEAD") parser_.skip(true);  // a HEAD answer has no body to wait for

@@ -26,7 +26,9 @@ activity::FanOutSink& build_sinks(activity::FanOutSink& sink, const ActivityJobS
 ActivityJob::ActivityJob(ActivityJobSettings settings)
     : settings_(std::move(settings)),
       metrics_(registry_),
-      activity_(settings_.run, build_sinks(sink_, settings_, registry_), &metrics_) {}
+      activity_(settings_.run, build_sinks(sink_, settings_, registry_), &metrics_) {
+  activity_.also_record(settings_.tap_metrics.get());
+}
 
 ActivityJob::~ActivityJob() {
   stop();

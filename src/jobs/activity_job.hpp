@@ -36,6 +36,8 @@ struct ActivityJobSettings {
   bool export_metrics = false;
   std::shared_ptr<telemetry::SpanBuffer> tap_spans;  // the dashboard's buffers, when set
   std::shared_ptr<telemetry::LogBuffer> tap_logs;
+  // The dashboard's activity metrics (its Metrics page), recorded beside the job's own.
+  std::shared_ptr<activity::ActivityMetrics> tap_metrics;
 };
 
 struct ActivityResult {

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -27,6 +28,20 @@ std::string_view outcome_error(uint8_t outcome) {
   }
 }
 
+// "404" for 404: error.type of a failed status, from a static table (a span's scalars are views).
+std::string_view status_text(int status) {
+  static const auto table = [] {
+    std::array<std::array<char, 3>, 1000> t{};
+    for (int i = 0; i < 1000; ++i) {
+      t[i] = {static_cast<char>('0' + i / 100), static_cast<char>('0' + i / 10 % 10),
+              static_cast<char>('0' + i % 10)};
+    }
+    return t;
+  }();
+  if (status < 100 || status > 999) return "error";
+  return {table[static_cast<size_t>(status)].data(), 3};
+}
+
 }  // namespace
 
 ClientTracer::ClientTracer(const load::Plan& plan,
@@ -37,22 +52,21 @@ ClientTracer::ClientTracer(const load::Plan& plan,
   for (size_t i = 0; i < plan.streams.size(); ++i) {
     const auto& stream = plan.streams[i];
     for (const auto& t : stream.requests) {
-      Shape shape;
       const std::string path = t.target.substr(0, t.target.find('?'));
-      shape.name = t.method + " " + (path.empty() ? std::string("/") : path);
       std::string traffic_type = stream.name;
       for (const auto& [k, v] : t.headers) {
         if (strcasecmp(k.c_str(), "x-traffic-type") == 0) traffic_type = v;
       }
-      shape.attributes = {{"http.request.method", t.method},
-                          {"url.full", stream.url.origin() + t.target},
-                          {"url.path", path},
-                          {"server.address", stream.url.host},
-                          {"server.port", static_cast<int64_t>(stream.url.port)},
-                          {"traffic.type", traffic_type},
-                          {"trafficsim.stream", stream.name},
-                          {"trafficsim.endpoint", t.name}};
-      shapes_[i].push_back(std::move(shape));
+      shapes_[i].push_back(std::make_shared<const telemetry::SpanTemplate>(
+          t.method + " " + (path.empty() ? std::string("/") : path),
+          boost::json::object{{"http.request.method", t.method},
+                              {"url.full", stream.url.origin() + t.target},
+                              {"url.path", path},
+                              {"server.address", stream.url.host},
+                              {"server.port", static_cast<int64_t>(stream.url.port)},
+                              {"traffic.type", traffic_type},
+                              {"trafficsim.stream", stream.name},
+                              {"trafficsim.endpoint", t.name}}));
     }
   }
 }
@@ -71,23 +85,21 @@ telemetry::Span ClientTracer::span_of(const load::ClientSpanRecord& r) const {
   s.start_unix_nano = static_cast<uint64_t>(r.start_unix_ns);
   s.end_unix_nano = static_cast<uint64_t>(std::max(r.end_unix_ns, r.start_unix_ns));
   if (r.stream < shapes_.size() && r.tmpl < shapes_[r.stream].size()) {
-    const Shape& shape = shapes_[r.stream][r.tmpl];
-    s.name = shape.name;
-    s.attributes = shape.attributes;
+    s.base = shapes_[r.stream][r.tmpl];
   } else {
     s.name = "HTTP";
   }
-  if (r.status > 0) s.attributes["http.response.status_code"] = r.status;
+  if (r.status > 0) s.scalars.add("http.response.status_code", static_cast<int64_t>(r.status));
   if (auto e = outcome_error(r.outcome); !e.empty()) {
-    s.attributes["error.type"] = e;
+    s.scalars.add("error.type", e);
     s.status = telemetry::SpanStatusCode::error;
     s.status_message = std::string(e);
   } else if (r.status >= 400) {
     // Client spans: a 4xx is an error too (semantic conventions); expected failures included.
-    s.attributes["error.type"] = std::to_string(r.status);
+    s.scalars.add("error.type", status_text(r.status));
     s.status = telemetry::SpanStatusCode::error;
   }
-  if (r.outcome == 1) s.attributes["trafficsim.expected_failure"] = true;
+  if (r.outcome == 1) s.scalars.add("trafficsim.expected_failure", true);
   return s;
 }
 

@@ -43,12 +43,9 @@ class ClientTracer {
   const load::Plan& plan_;
   std::shared_ptr<telemetry::OtlpExporter> exporter_;
   std::shared_ptr<telemetry::SpanBuffer> local_;
-  // Per stream, per template: the name and the attributes every span of it carries.
-  struct Shape {
-    std::string name;
-    boost::json::object attributes;
-  };
-  std::vector<std::vector<Shape>> shapes_;
+  // Per stream, per template: the name and the attributes every span of it carries, encoded
+  // once (a span costs a reference to it and a few inline scalars: no map, no allocation).
+  std::vector<std::vector<std::shared_ptr<const telemetry::SpanTemplate>>> shapes_;
   std::vector<telemetry::Span> batch_;  // reused between drains
   std::atomic<uint64_t> spans_{0}, dropped_{0};
 };

@@ -138,17 +138,19 @@ void OtlpExporter::State::send(Signal signal, size_t items) {
   if (options.gzip) {
     gzip_into(compressed, body);
     request.headers.emplace_back("Content-Encoding", "gzip");
-    request.body = compressed;
-  } else {
-    request.body = body;
   }
+  // The encoded bytes stay in body / compressed (reused between batches); each attempt copies
+  // them once into its request.
+  const std::string& payload = options.gzip ? compressed : body;
 
   for (int attempt = 1;; ++attempt) {
     // The answer arrives on the client's io thread; this thread waits for it on the state's
     // condition variable, so a shutdown whose deadline passes ends the wait (the call is then
     // abandoned: the client drops it when it is destroyed).
     auto slot = std::make_shared<std::optional<http::ClientResult>>();
-    client->call(request, [this, slot](http::ClientResult r) {
+    http::ClientRequest attempt_request = request;  // method, url, headers; the body next
+    attempt_request.body.assign(payload);
+    client->call(std::move(attempt_request), [this, slot](http::ClientResult r) {
       {
         std::lock_guard lock(mu);
         *slot = std::move(r);

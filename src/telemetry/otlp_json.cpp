@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <variant>
 
 #include "telemetry/otlp.hpp"
 #include "telemetry/otlp_wire.hpp"
@@ -96,9 +97,7 @@ void put_hex(std::string& out, std::span<const uint8_t> id) {
 
 void put_any(std::string& out, const json::value& v);
 
-void put_attributes(std::string& out, const json::object& attrs) {
-  out.push_back('[');
-  bool first = true;
+void put_attribute_items(std::string& out, const json::object& attrs, bool& first) {
   for (const auto& [key, value] : attrs) {
     if (!first) out.push_back(',');
     first = false;
@@ -108,6 +107,47 @@ void put_attributes(std::string& out, const json::object& attrs) {
     put_any(out, value);
     out.push_back('}');
   }
+}
+
+void put_attributes(std::string& out, const json::object& attrs) {
+  out.push_back('[');
+  bool first = true;
+  put_attribute_items(out, attrs, first);
+  out.push_back(']');
+}
+
+void put_scalar_item(std::string& out, const ScalarAttribute& a, bool& first) {
+  if (!first) out.push_back(',');
+  first = false;
+  out.append("{\"key\":");
+  put_string(out, a.key);
+  if (const auto* i = std::get_if<int64_t>(&a.value)) {
+    out.append(",\"value\":{\"intValue\":\"");
+    put_int(out, *i);
+    out.append("\"}}");
+  } else if (const auto* d = std::get_if<double>(&a.value)) {
+    out.append(",\"value\":{\"doubleValue\":");
+    put_double(out, *d);
+    out.append("}}");
+  } else if (const auto* b = std::get_if<bool>(&a.value)) {
+    out.append(*b ? ",\"value\":{\"boolValue\":true}}" : ",\"value\":{\"boolValue\":false}}");
+  } else {
+    out.append(",\"value\":{\"stringValue\":");
+    put_string(out, std::get<std::string_view>(a.value));
+    out.append("}}");
+  }
+}
+
+// A span's attributes: its template's (encoded once), its scalars, its own.
+void put_span_attributes(std::string& out, const Span& span) {
+  out.push_back('[');
+  bool first = true;
+  if (span.base && !span.base->json_attributes().empty()) {
+    out.append(span.base->json_attributes());
+    first = false;
+  }
+  for (const auto& a : span.scalars) put_scalar_item(out, a, first);
+  put_attribute_items(out, span.attributes, first);
   out.push_back(']');
 }
 
@@ -264,6 +304,18 @@ void put_metric(std::string& out, const MetricData& metric) {
 
 }  // namespace
 
+namespace wire {
+
+void attributes_json_items(std::string& out, const json::object& attrs, bool& first) {
+  put_attribute_items(out, attrs, first);
+}
+
+void scalar_json_item(std::string& out, const ScalarAttribute& a, bool& first) {
+  put_scalar_item(out, a, first);
+}
+
+}  // namespace wire
+
 void append_span_json(std::string& out, const Span& span) {
   out.append("{\"traceId\":");
   put_hex(out, span.trace_id);
@@ -274,7 +326,7 @@ void append_span_json(std::string& out, const Span& span) {
     put_hex(out, span.parent_span_id);
   }
   out.append(",\"name\":");
-  put_string(out, span.name);
+  put_string(out, span.display_name());
   out.append(",\"kind\":");
   put_int(out, static_cast<int>(span.kind));
   out.append(",\"startTimeUnixNano\":");
@@ -282,7 +334,7 @@ void append_span_json(std::string& out, const Span& span) {
   out.append(",\"endTimeUnixNano\":");
   put_u64_string(out, span.end_unix_nano);
   out.append(",\"attributes\":");
-  put_attributes(out, span.attributes);
+  put_span_attributes(out, span);
   if (!span.events.empty()) {
     out.append(",\"events\":[");
     for (size_t i = 0; i < span.events.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <variant>
 
 #include "telemetry/otlp.hpp"
 #include "telemetry/otlp_wire.hpp"
@@ -145,6 +146,23 @@ void attributes(ProtoWriter& w, uint32_t field, const json::object& attrs) {
   for (const auto& [key, value] : attrs) key_value(w, field, key, value);
 }
 
+void scalar_key_value(ProtoWriter& w, uint32_t field, const ScalarAttribute& a) {
+  const size_t m = w.begin(field);
+  w.string_field(1, a.key);
+  const size_t v = w.begin(2);
+  if (const auto* i = std::get_if<int64_t>(&a.value)) {
+    w.int_always(3, *i);
+  } else if (const auto* d = std::get_if<double>(&a.value)) {
+    w.double_always(4, *d);
+  } else if (const auto* b = std::get_if<bool>(&a.value)) {
+    w.bool_always(2, *b);
+  } else {
+    w.string_always(1, std::get<std::string_view>(a.value));
+  }
+  w.end(v);
+  w.end(m);
+}
+
 // common.v1.AnyValue: string_value = 1, bool_value = 2, int_value = 3, double_value = 4,
 // array_value = 5 (ArrayValue: values = 1), kvlist_value = 6 (KeyValueList: values = 1).
 void any_value(ProtoWriter& w, const json::value& v) {
@@ -209,10 +227,12 @@ void span_message(ProtoWriter& w, const Span& span) {
   w.bytes_field(1, span.trace_id);
   w.bytes_field(2, span.span_id);
   if (!wire::all_zero(span.parent_span_id)) w.bytes_field(4, span.parent_span_id);
-  w.string_field(5, span.name);
+  w.string_field(5, span.display_name());
   w.uint_field(6, static_cast<uint64_t>(span.kind));
   w.fixed64_always(7, span.start_unix_nano);
   w.fixed64_always(8, span.end_unix_nano);
+  if (span.base) w.out().append(span.base->proto_attributes());
+  for (const auto& a : span.scalars) scalar_key_value(w, 9, a);
   attributes(w, 9, span.attributes);
   // Span.Event: time_unix_nano = 1, name = 2, attributes = 3.
   for (const auto& event : span.events) {
@@ -315,6 +335,20 @@ void log_message(ProtoWriter& w, const LogRecord& log) {
 }
 
 }  // namespace
+
+namespace wire {
+
+void attributes_proto(std::string& out, uint32_t field, const json::object& attrs) {
+  ProtoWriter w(out);
+  attributes(w, field, attrs);
+}
+
+void scalar_proto(std::string& out, uint32_t field, const ScalarAttribute& a) {
+  ProtoWriter w(out);
+  scalar_key_value(w, field, a);
+}
+
+}  // namespace wire
 
 namespace {
 

@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
+#include "telemetry/span.hpp"
+
 namespace trafficsim::telemetry::wire {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
@@ -101,6 +105,14 @@ class ProtoWriter {
  private:
   std::string& out_;
 };
+
+// Attribute encoders the request encoders and SpanTemplate share. Protobuf: one KeyValue
+// sub-message per attribute under `field`. JSON: KeyValue objects, a comma before each but the
+// very first (`first` tracks it across calls).
+void attributes_proto(std::string& out, uint32_t field, const boost::json::object& attrs);
+void scalar_proto(std::string& out, uint32_t field, const ScalarAttribute& a);
+void attributes_json_items(std::string& out, const boost::json::object& attrs, bool& first);
+void scalar_json_item(std::string& out, const ScalarAttribute& a, bool& first);
 
 // True when s is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool valid_utf8(std::string_view s);

@@ -9,6 +9,10 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <type_traits>
+#include <variant>
+
+#include "telemetry/otlp_wire.hpp"
 
 namespace trafficsim::telemetry {
 
@@ -71,16 +75,61 @@ bool is_zero(const core::SpanId& id) {
 
 }  // namespace
 
+SpanTemplate::SpanTemplate(std::string name, boost::json::object attributes)
+    : name_(std::move(name)), attributes_(std::move(attributes)) {
+  wire::attributes_proto(proto_, 9, attributes_);
+  bool first = true;
+  wire::attributes_json_items(json_, attributes_, first);
+}
+
+namespace {
+
+json::value scalar_value(const ScalarAttribute& a) {
+  return std::visit(
+      [](const auto& v) -> json::value {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) {
+          return json::value(json::string(v));
+        } else {
+          return json::value(v);
+        }
+      },
+      a.value);
+}
+
+}  // namespace
+
+boost::json::object Span::all_attributes() const {
+  json::object out;
+  if (base) out = base->attributes();
+  for (const auto& a : scalars) out[a.key] = scalar_value(a);
+  for (const auto& [k, v] : attributes) out[k] = v;
+  return out;
+}
+
+std::optional<boost::json::value> Span::attribute(std::string_view key) const {
+  if (const auto* v = attributes.if_contains(key)) return *v;
+  // The last scalar with the key wins, as in all_attributes().
+  for (auto it = scalars.end(); it != scalars.begin();) {
+    --it;
+    if (it->key == key) return scalar_value(*it);
+  }
+  if (base) {
+    if (const auto* v = base->attributes().if_contains(key)) return *v;
+  }
+  return std::nullopt;
+}
+
 boost::json::object span_to_otlp_json(const Span& span) {
   json::object out;
   out["traceId"] = core::to_hex(span.trace_id);
   out["spanId"] = core::to_hex(span.span_id);
   if (!is_zero(span.parent_span_id)) out["parentSpanId"] = core::to_hex(span.parent_span_id);
-  out["name"] = span.name;
+  out["name"] = span.display_name();
   out["kind"] = static_cast<int>(span.kind);
   out["startTimeUnixNano"] = std::to_string(span.start_unix_nano);
   out["endTimeUnixNano"] = std::to_string(span.end_unix_nano);
-  out["attributes"] = key_values(span.attributes);
+  out["attributes"] = key_values(span.base || !span.scalars.empty() ? span.all_attributes()
+                                                                      : span.attributes);
   out["status"] =
       json::object{{"code", static_cast<int>(span.status)}, {"message", span.status_message}};
   return out;

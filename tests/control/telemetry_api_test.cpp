@@ -5,6 +5,7 @@
 // process (as `trafficsim demo` mounts it) plus a source whose buffers the tests fill.
 #include <gtest/gtest.h>
 
+#include "activity/activity_metrics.hpp"
 #include "control/telemetry_api.hpp"
 #include "control/telemetry_metrics.hpp"
 #include "control_test_support.hpp"
@@ -364,6 +365,68 @@ TEST(TelemetryApi, MetricsAreRatesAndQuantilesPerIntervalAndTheCacheHitRatio) {
 
   // A second read within the interval takes no new sample.
   EXPECT_EQ(s.api.metrics_json().at("samples").to_number<uint64_t>(), 2u);
+}
+
+// The activity jobs' metrics (activity_* families, seed 003) chart on the same page: request
+// rate by route, query time by table, job duration by type, the cache hit ratio.
+TEST(TelemetryApi, TheActivitysMetricsChartBesideTheDemoTargets) {
+  TelemetryStack s;
+  telemetry::Registry activity_registry;
+  trafficsim::activity::ActivityMetrics metrics(activity_registry);
+  s.api.add_source({"activity", nullptr, nullptr, &activity_registry});
+  auto record = [&](trafficsim::activity::Activity a) { metrics.record(a); };
+  s.api.metrics_json();  // the first sample
+  s.now_s += 2;
+  for (int i = 0; i < 8; ++i) {
+    trafficsim::activity::Activity a;
+    a.kind = trafficsim::activity::ActivityKind::http;
+    a.method = "GET";
+    a.route = "/users";
+    a.status = 200;
+    a.duration_us = 20'000;
+    record(a);
+  }
+  trafficsim::activity::Activity db;
+  db.kind = trafficsim::activity::ActivityKind::db;
+  db.table = "orders";
+  db.duration_us = 30'000;
+  record(db);
+  trafficsim::activity::Activity job;
+  job.kind = trafficsim::activity::ActivityKind::job;
+  job.job_type = "send_email";
+  job.duration_us = 300'000;
+  record(job);
+  for (int i = 0; i < 4; ++i) {
+    trafficsim::activity::Activity c;
+    c.kind = trafficsim::activity::ActivityKind::cache;
+    c.cache_hit = i != 0;
+    c.duration_us = 1'000;
+    record(c);
+  }
+  auto m = s.get("/api/v1/telemetry/metrics");
+  auto labels = [&](std::string_view chart) {
+    std::vector<std::string> out;
+    for (const auto& c : m.at("charts").as_array())
+      if (c.at("id").as_string() == chart)
+        for (const auto& sr : c.at("series").as_array()) out.emplace_back(sr.at("label").as_string());
+    return out;
+  };
+  auto has = [&](std::string_view chart, std::string_view prefix) {
+    for (const auto& l : labels(chart))
+      if (l.starts_with(prefix)) return true;
+    ADD_FAILURE() << "no series " << prefix << "… in " << chart << ": " << json::serialize(m);
+    return false;
+  };
+  EXPECT_TRUE(has("request_rate", "activity · /users"));
+  EXPECT_TRUE(has("request_duration", "activity"));
+  EXPECT_TRUE(has("query_time", "activity · orders"));
+  EXPECT_TRUE(has("job_duration", "activity · send_email"));
+  for (const auto& c : m.at("charts").as_array())
+    if (c.at("id").as_string() == "cache_hit_ratio")
+      for (const auto& sr : c.at("series").as_array())
+        if (sr.at("label").as_string() == "activity")
+          EXPECT_DOUBLE_EQ(sr.at("values").as_array().at(0).as_double(), 0.75);
+  EXPECT_TRUE(has("cache_hit_ratio", "activity"));
 }
 
 TEST(TelemetryApi, BucketQuantileInterpolatesInsideTheBucket) {

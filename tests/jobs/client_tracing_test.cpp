@@ -98,8 +98,9 @@ TEST(ClientTracingTest, OneGeneratedCheckoutIsOneTraceFromTheGeneratorToTheDatab
   size_t complete = 0;
   for (const auto& g : generated) {
     EXPECT_EQ(g.kind, telemetry::SpanKind::client);
-    EXPECT_EQ(g.name, "POST /checkout");
-    EXPECT_EQ(g.attributes.at("http.response.status_code").to_number<int>(), 200);
+    EXPECT_EQ(g.display_name(), "POST /checkout");
+    EXPECT_EQ(g.all_attributes().at("http.response.status_code").to_number<int>(), 200);
+    EXPECT_EQ(g.all_attributes().at("http.request.method").as_string(), "POST");
     const auto* checkout = child_named(g, "POST /checkout");
     if (checkout == nullptr) continue;
     EXPECT_EQ(checkout->kind, telemetry::SpanKind::server);

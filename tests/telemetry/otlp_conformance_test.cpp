@@ -407,6 +407,49 @@ TEST_P(OtlpConformance, ManySpansGoInBatchesThatAllDecode) {
             70'000u);
 }
 
+TEST_P(OtlpConformance, TemplatedSpansDecodeWithTheirTemplateScalarAndOwnAttributes) {
+  // The client tracer's form: name and fixed attributes shared and encoded once, per-span values
+  // as inline scalars of each kind, plus a span's own map.
+  const auto shape = std::make_shared<const SpanTemplate>(
+      "POST /hackathon/classify",
+      json::object{{"http.request.method", "POST"}, {"server.port", 8080}, {"traffic.type", "demo"}});
+  std::vector<Span> spans;
+  for (uint32_t i = 0; i < 3; ++i) {
+    Span s = simple_span(i);
+    s.name.clear();
+    s.attributes = {{"own", "yes"}};
+    s.base = shape;
+    s.scalars.add("http.response.status_code", int64_t{200 + i});
+    s.scalars.add("demo.minute", 21.5);
+    s.scalars.add("trafficsim.expected_failure", i == 1);
+    s.scalars.add("error.type", std::string_view("timeout"));
+    spans.push_back(std::move(s));
+  }
+  OtlpExporter exporter(options_for(receiver, GetParam()));
+  EXPECT_EQ(exporter.add_spans(spans), 3u);
+  exporter.shutdown();
+  EXPECT_EQ(exporter.stats(Signal::traces).sent, 3u) << exporter.stats(Signal::traces).last_error;
+  EXPECT_TRUE(receiver.errors().empty()) << json::serialize(receiver.errors());
+  const auto items = items_of(accepted_requests(receiver, "/v1/traces", GetParam()),
+                              "resourceSpans", "scopeSpans", "spans");
+  ASSERT_EQ(items.size(), 3u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    const auto& got = items[i];
+    EXPECT_EQ(got.at("name"), "POST /hackathon/classify");
+    const auto& a = got.at("attributes");
+    EXPECT_EQ(a.as_array().size(), 8u) << json::serialize(a);
+    EXPECT_EQ(attribute(a, "http.request.method"), json::parse(R"({"stringValue":"POST"})"));
+    EXPECT_EQ(attribute(a, "server.port"), json::parse(R"({"intValue":"8080"})"));
+    EXPECT_EQ(attribute(a, "traffic.type"), json::parse(R"({"stringValue":"demo"})"));
+    EXPECT_EQ(attribute(a, "http.response.status_code").at("intValue"),
+              text(std::to_string(200 + i)));
+    EXPECT_EQ(attribute(a, "demo.minute"), json::parse(R"({"doubleValue":21.5})"));
+    EXPECT_EQ(attribute(a, "trafficsim.expected_failure").at("boolValue"), i == 1);
+    EXPECT_EQ(attribute(a, "error.type"), json::parse(R"({"stringValue":"timeout"})"));
+    EXPECT_EQ(attribute(a, "own"), json::parse(R"({"stringValue":"yes"})"));
+  }
+}
+
 // ---------------------------------------------------------------- metrics
 
 TEST_P(OtlpConformance, MetricsDecodeWithTheOfficialDefinitionsFieldByField) {

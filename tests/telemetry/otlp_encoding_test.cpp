@@ -431,6 +431,64 @@ TEST(OtlpEncodingTest, JsonLogsCarrySeverityNumberTextBodyAndIds) {
   EXPECT_EQ(b.if_contains("spanId"), nullptr);
 }
 
+// A span made from a shared template plus inline scalars is, on the wire, the span with the same
+// attributes in its own map in the same order: template's, scalars', own.
+TEST(OtlpEncodingTest, TemplatedSpanEncodesExactlyAsTheSameSpanWithAMap) {
+  const auto shape = std::make_shared<const SpanTemplate>(
+      "GET /users/{id}", json::object{{"http.request.method", "GET"}, {"server.port", 8080},
+                                      {"bad.utf8", "a\xff"}});
+  Span t;
+  t.trace_id[0] = 1;
+  t.span_id[0] = 2;
+  t.start_unix_nano = 10;
+  t.end_unix_nano = 20;
+  t.base = shape;
+  ASSERT_TRUE(t.scalars.add("http.response.status_code", int64_t{404}));
+  ASSERT_TRUE(t.scalars.add("demo.minute", 21.5));
+  ASSERT_TRUE(t.scalars.add("retry", false));
+  ASSERT_TRUE(t.scalars.add("error.type", std::string_view("404")));
+  t.attributes = {{"own", 1}};
+
+  Span m = t;
+  m.base.reset();
+  m.scalars = {};
+  m.name = "GET /users/{id}";
+  m.attributes = {{"http.request.method", "GET"}, {"server.port", 8080}, {"bad.utf8", "a\xff"},
+                  {"http.response.status_code", 404}, {"demo.minute", 21.5}, {"retry", false},
+                  {"error.type", "404"}, {"own", 1}};
+  Resource r;
+  std::string a, b;
+  encode_traces_proto(a, r, std::span<const Span>(&t, 1));
+  encode_traces_proto(b, r, std::span<const Span>(&m, 1));
+  EXPECT_EQ(hex(a), hex(b));
+  a.clear();
+  b.clear();
+  encode_traces_json(a, r, std::span<const Span>(&t, 1));
+  encode_traces_json(b, r, std::span<const Span>(&m, 1));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.find("\"a\xEF\xBF\xBD\""), std::string::npos) << "the template's UTF-8 is cleaned once";
+
+  // Readers see every attribute; the span's own wins over a scalar, a scalar over the template.
+  EXPECT_EQ(t.display_name(), "GET /users/{id}");
+  const json::object all = t.all_attributes();
+  EXPECT_EQ(all.size(), 8u);
+  EXPECT_EQ(all.at("http.response.status_code"), 404);
+  EXPECT_EQ(all.at("error.type"), "404");
+  EXPECT_EQ(all.at("server.port"), 8080);
+  EXPECT_EQ(t.attribute("demo.minute"), json::value(21.5));
+  EXPECT_EQ(t.attribute("retry"), json::value(false));
+  EXPECT_FALSE(t.attribute("nope").has_value());
+  Span over = t;
+  over.attributes["server.port"] = 9090;
+  EXPECT_EQ(over.attribute("server.port"), json::value(9090));
+  EXPECT_EQ(over.all_attributes().at("server.port"), 9090);
+  // A span's scalars are bounded: the seventh is refused, not written past the end.
+  Span full;
+  for (size_t i = 0; i < ScalarAttributes::kCapacity; ++i) EXPECT_TRUE(full.scalars.add("k", int64_t{1}));
+  EXPECT_FALSE(full.scalars.add("k", int64_t{1}));
+  EXPECT_EQ(full.scalars.size(), ScalarAttributes::kCapacity);
+}
+
 TEST(OtlpEncodingTest, SeverityTextOfEveryLevel) {
   EXPECT_EQ(severity_text(Severity::trace), "TRACE");
   EXPECT_EQ(severity_text(Severity::debug), "DEBUG");
