@@ -229,6 +229,14 @@ int render(const DeployK8sOptions& o) {
   std::string why;
   auto start = core::parse_start_instant(o.start_at, &why);
   if (!start) throw UsageError(fmt::format("invalid --start-at: {}", why));
+  // Rendering for a past instant is allowed (the shipped example has a fixed one), but said.
+  if (const double lead = *start - core::unix_now_s(); lead < 60)
+    fmt::print(stderr,
+               "{}: warning: --start-at is {}: render again with a start a minute or more ahead "
+               "before applying, so that every pod is scheduled in time\n",
+               cmd,
+               lead < 0 ? fmt::format("{:.0f} s in the past", -lead)
+                        : fmt::format("only {:.0f} s ahead", lead));
   const bool whole = std::floor(*start) == *start;
   const std::string start_text = core::format_rfc3339(*start, whole ? 0 : 3);
   if (!o.name.empty() && !dns_label(o.name, kMaxName))

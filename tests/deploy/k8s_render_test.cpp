@@ -172,6 +172,16 @@ TEST(DeployK8s, BadFlagsAndPlansExitTwoNamingTheFlag) {
     EXPECT_TRUE(contains(r.err, c.error)) << c.error << "\n" << r.err;
     EXPECT_FALSE(fs::exists(fs::path(out) / "job.yaml")) << c.error;
   }
+  auto help = deploy({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--segments", "--start-at", "--image", "--namespace", "--name",
+                           "--target-url", "--force"})
+    EXPECT_TRUE(contains(help.out, flag)) << flag << "\n" << help.out;
+  // A start in the past renders, with a warning naming the flag.
+  auto past = deploy({"--segments", "2", "-f", plan, "--start-at", "1000000000", "-o",
+                      (tmp.path() / "past").string()});
+  EXPECT_EQ(past.exit_code, 0) << past.err;
+  EXPECT_TRUE(contains(past.err, "warning: --start-at is")) << past.err;
   // Existing files are kept unless --force.
   std::vector<std::string> ok = {"--segments", "2", "-f", plan, "--start-at", "1796247000", "-o",
                                  out};
