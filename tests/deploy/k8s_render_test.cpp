@@ -106,6 +106,32 @@ TEST(DeployK8s, RendersFourIndexedSegmentsThatTheSchemaAccepts) {
   EXPECT_EQ(spec.at("completionMode").as_string(), "Indexed");
 }
 
+TEST(DeployK8s, TheConfigMapKeepsAnyPlanTextByteForByte) {
+  std::string normal = read_file(kSource + "/scenarios/normal.yaml");
+  while (!normal.empty() && normal.back() == '\n') normal.pop_back();
+  std::string indented;  // the whole document two spaces in: the first line starts with spaces
+  for (size_t at = 0; at <= normal.size();) {
+    size_t end = std::min(normal.find('\n', at), normal.size());
+    indented += "  " + normal.substr(at, end - at) + "\n";
+    at = end + 1;
+  }
+  for (const std::string& text : {normal,                       // no final newline: |2-
+                                  normal + "\n   \n# end\n",   // a line of spaces: quoted
+                                  indented, normal + "\r\n"}) {  // CR: quoted
+    TempDir tmp;
+    const auto plan = tmp.write("plan.yaml", text);
+    const auto out = tmp.path() / "out";
+    auto r = deploy({"--segments", "3", "-f", plan.string(), "--start-at", "1796247000", "-o",
+                     out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto v = validate({out / "configmap.yaml"}, true);
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    EXPECT_EQ(std::string(boost::json::parse(v.out).at(0).at("data").at("scenario.yaml")
+                              .as_string()),
+              text);
+  }
+}
+
 TEST(DeployK8s, TheValidatorRejectsBrokenManifests) {
   TempDir tmp;
   const auto out = tmp.path() / "out";
