@@ -10,8 +10,8 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <boost/json.hpp>
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include "cli/arguments.hpp"
 #include "core/clock.hpp"
@@ -77,14 +77,15 @@ PodResources size_pods(const scenarios::Scenario& sc, int segments, bool builtin
   const double cpu_m = r.segment_peak_rps * r.cpu_us_per_request * 1e-6 * 1000 * kCpuHeadroom;
   r.cpu_request_m = std::max(kCpuFloorM, round_up(cpu_m, 50));
   r.cpu_limit_m = 2 * r.cpu_request_m;
-  r.memory_request_mi =
-      kMemoryFirstStreamMi + kMemoryFurtherStreamMi * std::max(0, r.streams - 1);
+  r.memory_request_mi = kMemoryFirstStreamMi + kMemoryFurtherStreamMi * std::max(0, r.streams - 1);
   r.memory_limit_mi = 2 * r.memory_request_mi;
   return r;
 }
 
 // A YAML double-quoted scalar: JSON's string syntax, which YAML 1.2 reads the same way.
-std::string q(const std::string& s) { return boost::json::serialize(boost::json::value(s)); }
+std::string q(const std::string& s) {
+  return boost::json::serialize(boost::json::value(s));
+}
 
 std::string flow_list(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -119,8 +120,8 @@ std::string block_scalar(const std::string& text, int indent) {
   start = 0;
   while (true) {
     size_t end = body.find('\n', start);
-    std::string_view line = body.substr(start, end == std::string_view::npos ? body.npos
-                                                                              : end - start);
+    std::string_view line =
+        body.substr(start, end == std::string_view::npos ? body.npos : end - start);
     if (!line.empty()) out += pad;
     out += line;
     out += '\n';
@@ -160,9 +161,10 @@ std::string name_from_plan(const std::string& path) {
 
 std::string labels(const std::string& name, const char* component, int indent) {
   const std::string pad(static_cast<size_t>(indent), ' ');
-  return fmt::format("{0}app.kubernetes.io/name: trafficsim\n{0}app.kubernetes.io/instance: {1}\n"
-                     "{0}app.kubernetes.io/component: {2}\n",
-                     pad, q(name), component);
+  return fmt::format(
+      "{0}app.kubernetes.io/name: trafficsim\n{0}app.kubernetes.io/instance: {1}\n"
+      "{0}app.kubernetes.io/component: {2}\n",
+      pad, q(name), component);
 }
 
 struct Rendered {
@@ -190,11 +192,12 @@ DeployCommands add_deploy_command(CLI::App& app, DeployOptions& options) {
       "ReadWriteMany volume) and a merge Job (`report merge`, run after the first completes). "
       "Writes configmap.yaml, pvc.yaml, job.yaml and merge-job.yaml into -o DIR. See "
       "deploy/kubernetes/README.md.");
-  k8s->add_option("-f,--file", o.file, "The plan (a scenario file), stored verbatim in the ConfigMap")
+  k8s->add_option("-f,--file", o.file,
+                  "The plan (a scenario file), stored verbatim in the ConfigMap")
       ->required();
-  k8s->add_option("--segments", o.segments,
-                  fmt::format("How many segments (pods) to split the plan into: 1..{}",
-                              kMaxDeploySegments))
+  k8s->add_option(
+         "--segments", o.segments,
+         fmt::format("How many segments (pods) to split the plan into: 1..{}", kMaxDeploySegments))
       ->required();
   k8s->add_option("--start-at", o.start_at,
                   "When every segment starts: RFC 3339 (2026-12-02T21:30:00Z) or Unix seconds; "
@@ -224,8 +227,8 @@ int render(const DeployK8sOptions& o) {
   const char* cmd = "trafficsim deploy k8s";
   // Flags first, each error naming its flag; then the plan with the loader's own messages.
   if (o.segments < 1 || o.segments > kMaxDeploySegments)
-    throw UsageError(fmt::format("invalid --segments {}: must be 1..{}", o.segments,
-                                 kMaxDeploySegments));
+    throw UsageError(
+        fmt::format("invalid --segments {}: must be 1..{}", o.segments, kMaxDeploySegments));
   std::string why;
   auto start = core::parse_start_instant(o.start_at, &why);
   if (!start) throw UsageError(fmt::format("invalid --start-at: {}", why));
@@ -249,19 +252,19 @@ int render(const DeployK8sOptions& o) {
         "invalid --namespace '{}': a DNS-1123 label (a-z, 0-9, '-') of at most 63 characters",
         o.namespace_name));
   if (o.image.empty() || o.image.find_first_of(" \t\r\n") != std::string::npos)
-    throw UsageError(fmt::format("invalid --image '{}': an image reference without spaces",
-                                 o.image));
+    throw UsageError(
+        fmt::format("invalid --image '{}': an image reference without spaces", o.image));
   if (o.storage.empty() ||
       o.storage.find_first_not_of("0123456789.EPTGMKik") != std::string::npos ||
       !std::isdigit(static_cast<unsigned char>(o.storage[0])))
-    throw UsageError(fmt::format("invalid --storage '{}': a quantity such as 1Gi or 500Mi",
-                                 o.storage));
+    throw UsageError(
+        fmt::format("invalid --storage '{}': a quantity such as 1Gi or 500Mi", o.storage));
   if (!o.target_url.empty()) parse_url_arg(o.target_url, "--target-url");
 
   auto src = scenarios::read_source(o.file);
   if (scenarios::is_demo_script(src))
-    throw UsageError(fmt::format("-f {}: is a demo script; deploy k8s runs a plan (a scenario file)",
-                                 o.file));
+    throw UsageError(
+        fmt::format("-f {}: is a demo script; deploy k8s runs a plan (a scenario file)", o.file));
   if (src.text.size() > kMaxPlanBytes)
     throw UsageError(fmt::format("-f {}: {} bytes is more than a ConfigMap holds (at most {})",
                                  o.file, src.text.size(), kMaxPlanBytes));
@@ -309,7 +312,8 @@ int render(const DeployK8sOptions& o) {
       "#              / {} segments = {:g} req/s per pod\n"
       "#   CPU per request: {:g} us = 35 us the engine (open model, 1k req/s: 0.68 CPU-s / 20 000 "
       "requests){}\n"
-      "#   CPU: {:g} req/s x {:g} us x 2 (headroom) = {:.1f}m -> request {}m (at least 100m, in 50m "
+      "#   CPU: {:g} req/s x {:g} us x 2 (headroom) = {:.1f}m -> request {}m (at least 100m, in "
+      "50m "
       "steps), limit 2x = {}m\n"
       "#   memory: peak RSS 15.5 MiB measured (10 000 connections) x 4 = 64Mi + 16Mi per further "
       "stream\n"
@@ -331,43 +335,47 @@ int render(const DeployK8sOptions& o) {
            "here so that\n# Kubernetes expands $(JOB_COMPLETION_INDEX) in args) and writes "
            "/reports/segment-INDEX.json.\n" +
            sizing +
-           fmt::format(
-               "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {0}\n  namespace: {1}\n"
-               "  labels:\n{2}spec:\n"
-               "  completionMode: Indexed\n  completions: {3}\n  parallelism: {3}\n"
-               "  # A retried segment starts after --start-at; one retry at most.\n"
-               "  backoffLimit: 1\n"
-               "  template:\n    metadata:\n      labels:\n{4}    spec:\n"
-               "      restartPolicy: Never\n"
-               "      containers:\n"
-               "        - name: trafficsim\n"
-               "          image: {5}\n"
-               "          command: [\"trafficsim\"]\n"
-               "          args: {6}\n"
-               "          env:\n"
-               "            - name: JOB_COMPLETION_INDEX\n"
-               "              valueFrom:\n"
-               "                fieldRef:\n"
-               "                  fieldPath: \"metadata.annotations['batch.kubernetes.io/"
-               "job-completion-index']\"\n"
-               "          resources:\n"
-               "            requests:\n              cpu: \"{7}m\"\n              memory: \"{8}Mi\"\n"
-               "            limits:\n              cpu: \"{9}m\"\n              memory: \"{10}Mi\"\n"
-               "          volumeMounts:\n"
-               "            - name: plan\n              mountPath: /plan\n              readOnly: true\n"
-               "            - name: reports\n              mountPath: /reports\n"
-               "      volumes:\n"
-               "        - name: plan\n          configMap:\n            name: {11}\n"
-               "        - name: reports\n          persistentVolumeClaim:\n"
-               "            claimName: {12}\n",
-               q(name), q(ns), labels(name, "segments", 4), n, labels(name, "segments", 8),
-               q(o.image), flow_list(args), res.cpu_request_m, res.memory_request_mi,
-               res.cpu_limit_m, res.memory_limit_mi, q(name + "-plan"), q(name + "-reports"))});
+           fmt::format("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {0}\n  namespace: {1}\n"
+                       "  labels:\n{2}spec:\n"
+                       "  completionMode: Indexed\n  completions: {3}\n  parallelism: {3}\n"
+                       "  # A retried segment starts after --start-at; one retry at most.\n"
+                       "  backoffLimit: 1\n"
+                       "  template:\n    metadata:\n      labels:\n{4}    spec:\n"
+                       "      restartPolicy: Never\n"
+                       "      containers:\n"
+                       "        - name: trafficsim\n"
+                       "          image: {5}\n"
+                       "          command: [\"trafficsim\"]\n"
+                       "          args: {6}\n"
+                       "          env:\n"
+                       "            - name: JOB_COMPLETION_INDEX\n"
+                       "              valueFrom:\n"
+                       "                fieldRef:\n"
+                       "                  fieldPath: \"metadata.annotations['batch.kubernetes.io/"
+                       "job-completion-index']\"\n"
+                       "          resources:\n"
+                       "            requests:\n              cpu: \"{7}m\"\n              memory: "
+                       "\"{8}Mi\"\n"
+                       "            limits:\n              cpu: \"{9}m\"\n              memory: "
+                       "\"{10}Mi\"\n"
+                       "          volumeMounts:\n"
+                       "            - name: plan\n              mountPath: /plan\n              "
+                       "readOnly: true\n"
+                       "            - name: reports\n              mountPath: /reports\n"
+                       "      volumes:\n"
+                       "        - name: plan\n          configMap:\n            name: {11}\n"
+                       "        - name: reports\n          persistentVolumeClaim:\n"
+                       "            claimName: {12}\n",
+                       q(name), q(ns), labels(name, "segments", 4), n, labels(name, "segments", 8),
+                       q(o.image), flow_list(args), res.cpu_request_m, res.memory_request_mi,
+                       res.cpu_limit_m, res.memory_limit_mi, q(name + "-plan"),
+                       q(name + "-reports"))});
   files.push_back(
       {"merge-job.yaml",
        header(fmt::format(
            "Merges the segment reports and evaluates the plan's thresholds. Apply it after the "
-           "segments\n# complete: kubectl -n {} wait --for=condition=complete job/{} --timeout=...\n"
+           "segments\n# complete: kubectl -n {} wait --for=condition=complete job/{} "
+           "--timeout=...\n"
            "# It fails (exit 3) when a threshold fails and (exit 2) when a segment is missing, "
            "duplicated or foreign.",
            ns, name)) +
@@ -382,7 +390,8 @@ int render(const DeployK8sOptions& o) {
                "          command: [\"trafficsim\"]\n"
                "          args: {5}\n"
                "          resources:\n"
-               "            requests:\n              cpu: \"100m\"\n              memory: \"128Mi\"\n"
+               "            requests:\n              cpu: \"100m\"\n              memory: "
+               "\"128Mi\"\n"
                "            limits:\n              cpu: \"1\"\n              memory: \"512Mi\"\n"
                "          volumeMounts:\n"
                "            - name: reports\n              mountPath: /reports\n"
@@ -402,8 +411,8 @@ int render(const DeployK8sOptions& o) {
   if (!o.force)
     for (const auto& f : files)
       if (fs::exists(dir / f.file, ec))
-        throw UsageError(fmt::format("-o {}: {} exists (use --force to overwrite)", o.output_dir,
-                                     f.file));
+        throw UsageError(
+            fmt::format("-o {}: {} exists (use --force to overwrite)", o.output_dir, f.file));
   fs::create_directories(dir, ec);
   if (ec) {
     fmt::print(stderr, "{}: cannot create '{}': {}\n", cmd, o.output_dir, ec.message());
@@ -428,19 +437,22 @@ int render(const DeployK8sOptions& o) {
       return kExitRunFailed;
     }
   }
-  fmt::print("Wrote {} segments of '{}' starting at {} into {}: configmap.yaml pvc.yaml job.yaml "
-             "merge-job.yaml\n"
-             "Per pod: {:g} req/s at peak, cpu {}m (limit {}m), memory {}Mi (limit {}Mi)\n"
-             "Next: kubectl apply -f {}/pvc.yaml -f {}/configmap.yaml -f {}/job.yaml "
-             "(deploy/kubernetes/README.md)\n",
-             n, sc.name, start_text, o.output_dir, res.segment_peak_rps, res.cpu_request_m,
-             res.cpu_limit_m, res.memory_request_mi, res.memory_limit_mi, o.output_dir,
-             o.output_dir, o.output_dir);
+  fmt::print(
+      "Wrote {} segments of '{}' starting at {} into {}: configmap.yaml pvc.yaml job.yaml "
+      "merge-job.yaml\n"
+      "Per pod: {:g} req/s at peak, cpu {}m (limit {}m), memory {}Mi (limit {}Mi)\n"
+      "Next: kubectl apply -f {}/pvc.yaml -f {}/configmap.yaml -f {}/job.yaml "
+      "(deploy/kubernetes/README.md)\n",
+      n, sc.name, start_text, o.output_dir, res.segment_peak_rps, res.cpu_request_m,
+      res.cpu_limit_m, res.memory_request_mi, res.memory_limit_mi, o.output_dir, o.output_dir,
+      o.output_dir);
   return kExitOk;
 }
 
 }  // namespace
 
-int run_deploy_k8s(const DeployK8sOptions& options) { return render(options); }
+int run_deploy_k8s(const DeployK8sOptions& options) {
+  return render(options);
+}
 
 }  // namespace trafficsim::cli

@@ -16,14 +16,14 @@ namespace trafficsim::cli {
 inline constexpr int kMaxDeploySegments = 1000;
 
 struct DeployK8sOptions {
-  std::string file;         // -f PLAN
-  int segments = 0;         // --segments N
-  std::string start_at;     // --start-at T (RFC 3339 or Unix seconds)
-  std::string output_dir;   // -o DIR
+  std::string file;        // -f PLAN
+  int segments = 0;        // --segments N
+  std::string start_at;    // --start-at T (RFC 3339 or Unix seconds)
+  std::string output_dir;  // -o DIR
   std::string image = "trafficsim:latest";
-  std::string name;         // "" -> trafficsim-<plan file stem>, DNS-1123 safe
+  std::string name;  // "" -> trafficsim-<plan file stem>, DNS-1123 safe
   std::string namespace_name = "default";
-  std::string target_url;   // passed to every segment as --url
+  std::string target_url;  // passed to every segment as --url
   std::string storage = "1Gi";
   bool force = false;
 };

@@ -83,11 +83,13 @@ TEST(DeployK8s, RendersFourIndexedSegmentsThatTheSchemaAccepts) {
   EXPECT_TRUE(contains(job, "5 req/s x 35 us x 2 (headroom)")) << job;
   EXPECT_TRUE(contains(job, "cpu: \"100m\"")) << job;
   const std::string merge = read_file((out / "merge-job.yaml").string());
-  EXPECT_TRUE(contains(merge, "args: [\"report\", \"merge\", \"/reports\", \"--json\", "
-                              "\"/reports/merged.json\"]"))
+  EXPECT_TRUE(contains(merge,
+                       "args: [\"report\", \"merge\", \"/reports\", \"--json\", "
+                       "\"/reports/merged.json\"]"))
       << merge;
-  EXPECT_TRUE(contains(merge, "kubectl -n load wait --for=condition=complete "
-                              "job/trafficsim-my-plan-v2"))
+  EXPECT_TRUE(contains(merge,
+                       "kubectl -n load wait --for=condition=complete "
+                       "job/trafficsim-my-plan-v2"))
       << merge;
   EXPECT_TRUE(contains(read_file((out / "pvc.yaml").string()), "ReadWriteMany"));
 
@@ -115,20 +117,20 @@ TEST(DeployK8s, TheConfigMapKeepsAnyPlanTextByteForByte) {
     indented += "  " + normal.substr(at, end - at) + "\n";
     at = end + 1;
   }
-  for (const std::string& text : {normal,                       // no final newline: |2-
-                                  normal + "\n   \n# end\n",   // a line of spaces: quoted
+  for (const std::string& text : {normal,                        // no final newline: |2-
+                                  normal + "\n   \n# end\n",     // a line of spaces: quoted
                                   indented, normal + "\r\n"}) {  // CR: quoted
     TempDir tmp;
     const auto plan = tmp.write("plan.yaml", text);
     const auto out = tmp.path() / "out";
-    auto r = deploy({"--segments", "3", "-f", plan.string(), "--start-at", "1796247000", "-o",
-                     out.string()});
+    auto r = deploy(
+        {"--segments", "3", "-f", plan.string(), "--start-at", "1796247000", "-o", out.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto v = validate({out / "configmap.yaml"}, true);
     ASSERT_EQ(v.exit_code, 0) << v.err;
-    EXPECT_EQ(std::string(boost::json::parse(v.out).at(0).at("data").at("scenario.yaml")
-                              .as_string()),
-              text);
+    EXPECT_EQ(
+        std::string(boost::json::parse(v.out).at(0).at("data").at("scenario.yaml").as_string()),
+        text);
   }
 }
 
@@ -171,8 +173,7 @@ TEST(DeployK8s, BadFlagsAndPlansExitTwoNamingTheFlag) {
                                   "name: bad\nduration: 10s\nstreams:\n  - name: a\n    rate: 10\n"
                                   "    bogus: 1\n    requests:\n      - path: /\n");
   for (const Case& c : std::vector<Case>{
-           {{"--segments", "0", "-f", plan, "--start-at", "1796247000", "-o", out},
-            "--segments"},
+           {{"--segments", "0", "-f", plan, "--start-at", "1796247000", "-o", out}, "--segments"},
            {{"--segments", "1001", "-f", plan, "--start-at", "1796247000", "-o", out},
             "--segments 1001: must be 1..1000"},
            {{"--segments", "four", "-f", plan, "--start-at", "1796247000", "-o", out},
@@ -184,11 +185,11 @@ TEST(DeployK8s, BadFlagsAndPlansExitTwoNamingTheFlag) {
            {{"--segments", "4", "-f", plan, "--start-at", "1796247000", "-o", out, "--name",
              "Bad_Name"},
             "invalid --name"},
-           {{"--segments", "4", "-f", plan, "--start-at", "1796247000", "-o", out,
-             "--namespace", "-x"},
+           {{"--segments", "4", "-f", plan, "--start-at", "1796247000", "-o", out, "--namespace",
+             "-x"},
             "invalid --namespace"},
-           {{"--segments", "4", "-f", plan, "--start-at", "1796247000", "-o", out,
-             "--target-url", "ftp://x"},
+           {{"--segments", "4", "-f", plan, "--start-at", "1796247000", "-o", out, "--target-url",
+             "ftp://x"},
             "--target-url"},
            {{"--segments", "4", "-f", bad_plan.string(), "--start-at", "1796247000", "-o", out},
             bad_plan.string() + ":6: streams[0].bogus: unknown key"},
@@ -200,8 +201,8 @@ TEST(DeployK8s, BadFlagsAndPlansExitTwoNamingTheFlag) {
   }
   auto help = deploy({"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--segments", "--start-at", "--image", "--namespace", "--name",
-                           "--target-url", "--force"})
+  for (const char* flag :
+       {"--segments", "--start-at", "--image", "--namespace", "--name", "--target-url", "--force"})
     EXPECT_TRUE(contains(help.out, flag)) << flag << "\n" << help.out;
   // A start in the past renders, with a warning naming the flag.
   auto past = deploy({"--segments", "2", "-f", plan, "--start-at", "1000000000", "-o",
@@ -209,8 +210,8 @@ TEST(DeployK8s, BadFlagsAndPlansExitTwoNamingTheFlag) {
   EXPECT_EQ(past.exit_code, 0) << past.err;
   EXPECT_TRUE(contains(past.err, "warning: --start-at is")) << past.err;
   // Existing files are kept unless --force.
-  std::vector<std::string> ok = {"--segments", "2", "-f", plan, "--start-at", "1796247000", "-o",
-                                 out};
+  std::vector<std::string> ok = {"--segments", "2",          "-f", plan,
+                                 "--start-at", "1796247000", "-o", out};
   ASSERT_EQ(deploy(ok).exit_code, 0);
   auto again = deploy(ok);
   EXPECT_EQ(again.exit_code, 2);
