@@ -8,6 +8,7 @@
 #include "cli/arguments.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/demo_command.hpp"
+#include "cli/deploy_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/play_command.hpp"
 #include "cli/run_command.hpp"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   ValidateOptions validate;
   IncidentOptions incident;
   TelemetryOptions telemetry;
+  DeployOptions deploy;
   auto* bench_cmd = add_bench_command(app, bench);
   auto report_cmds = add_report_command(app, report);
   auto* target_cmd = add_target_command(app, target);
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   auto* validate_cmd = add_validate_command(app, validate);
   auto* incident_cmd = add_incident_command(app, incident);
   auto* telemetry_cmd = add_telemetry_command(app, telemetry);
+  auto deploy_cmds = add_deploy_command(app, deploy);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
     if (validate_cmd->parsed()) return run_validate_dual_mode(validate);
     if (incident_cmd->parsed()) return run_incident(incident);
     if (telemetry_cmd->parsed()) return run_telemetry(telemetry);
+    if (deploy_cmds.k8s->parsed()) return run_deploy_k8s(deploy.k8s);
     fmt::print(stderr, "trafficsim: no command given\n");
     return static_cast<int>(kExitUsage);
   });

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace trafficsim::core {
 
@@ -31,5 +33,12 @@ inline uint64_t unix_now_ns() {
 // "2026-12-01T17:31:56.123Z". The fraction is truncated, never rounded up into the next second.
 std::string format_rfc3339(std::chrono::system_clock::time_point t, int fraction_digits = 3);
 std::string format_rfc3339(double unix_seconds, int fraction_digits = 3);
+
+// A start instant as the CLI takes it (`--start-at`): RFC 3339 with a time zone
+// ("2026-12-02T21:30:00Z", "2026-12-02T22:30:00.5+01:00"; 't'/'z' accepted) or Unix seconds
+// ("1796247000", "1796247000.25"). Returns the instant in Unix seconds, or nullopt with *error
+// saying what is wrong (without the flag's name: the caller adds it). Years 1970..9999.
+// (Named for `--start-at`; one parser for every command that takes a start instant.)
+std::optional<double> parse_start_instant(std::string_view text, std::string* error);
 
 }  // namespace trafficsim::core

@@ -44,5 +44,27 @@ TEST(ClockTest, InstantsBefore1970KeepAPositiveFraction) {
   EXPECT_EQ(format_rfc3339(t), "1969-12-31T23:59:59.500Z");
 }
 
+TEST(ClockTest, ParseStartInstantReadsRfc3339AndUnixSeconds) {
+  std::string err;
+  EXPECT_EQ(parse_start_instant("2025-12-01T17:31:56Z", &err), 1764610316.0);
+  EXPECT_EQ(parse_start_instant("2025-12-01t18:31:56+01:00", &err), 1764610316.0);
+  EXPECT_EQ(parse_start_instant("2025-12-01T17:01:56-00:30", &err), 1764610316.0);
+  EXPECT_EQ(parse_start_instant("2024-02-29T00:00:00.5Z", &err), 1709164800.5);
+  EXPECT_EQ(parse_start_instant("1764610316", &err), 1764610316.0);
+  EXPECT_EQ(parse_start_instant("1764610316.25", &err), 1764610316.25);
+  EXPECT_EQ(format_rfc3339(*parse_start_instant("1764610316", &err), 0), "2025-12-01T17:31:56Z");
+}
+
+TEST(ClockTest, ParseStartInstantRefusesWhatIsNotAnInstant) {
+  for (const char* bad : {"", "soon", "2025-12-01T17:31:56", "2025-12-01 17:31:56Z",
+                          "2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-12-01T24:00:00Z",
+                          "2025-12-01T17:31:56.Z", "2025-12-01T17:31:56+1:00", "1.2.3", "-5",
+                          "99999999999", "2025-12-01T17:31:56Zjunk"}) {
+    std::string err;
+    EXPECT_FALSE(parse_start_instant(bad, &err).has_value()) << bad;
+    EXPECT_FALSE(err.empty()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace trafficsim::core
