@@ -8,6 +8,9 @@
   tracing  the load engine with --trace-ratio 0 / 0.1 / 1.0 (client spans exported to the sink):
            closed model, 64 connections, 1 thread; requests/s and CPU-µs per request
   all      both
+  down     the endpoint down for --down-seconds (60) at 1 000 spans/s: `trafficsim telemetry
+           --rate 1000 --otlp <a port nothing listens on>`, RSS sampled every second; prints the
+           growth after the first second, the spans offered and how they were accounted for
 
 CPU time is user + system of the measured process (rusage of the child). Medians over --repeats.
 Prints Markdown tables for BENCHMARKS.md.
@@ -106,13 +109,52 @@ def tracing_table(res):
     return "\n".join(lines)
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def down(seconds):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [TS, "telemetry", "--rate", "1000", "--duration", f"{seconds}s", "--seed", "7",
+               "--otlp", f"http://127.0.0.1:{port}"]
+        err = open(os.path.join(d, "err"), "w+")
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        samples = []
+        t0 = time.monotonic()
+        while p.poll() is None:
+            samples.append((time.monotonic() - t0, rss_kib(p.pid)))
+            time.sleep(1)
+        took = time.monotonic() - t0
+        err.seek(0)
+        tail = err.read().strip().splitlines()[-3:]
+    first = next((kib for t, kib in samples if t >= 1.0), samples[0][1])
+    peak = max(kib for _, kib in samples)
+    print(f"| endpoint down {seconds} s at 1 000 spans/s | RSS at 1 s {first / 1024:.1f} MiB | "
+          f"peak {peak / 1024:.1f} MiB | growth {(peak - first) / 1024:.1f} MiB | exit {p.returncode} "
+          f"after {took:.1f} s |")
+    for line in tail:
+        print("   ", line)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["export", "tracing", "all"])
+    ap.add_argument("what", choices=["export", "tracing", "all", "down"])
+    ap.add_argument("--down-seconds", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--spans", type=int, default=200000)
     ap.add_argument("--duration", default="5s")
     a = ap.parse_args()
+    if a.what == "down":
+        return down(a.down_seconds)
     work = tempfile.mkdtemp(prefix="otlp-bench-")
     port = subprocess.run(["bash", NGINX_SH, "start", work, "--cpu", "0"], check=True,
                           capture_output=True, text=True).stdout.strip()
