@@ -49,4 +49,106 @@ std::string format_rfc3339(double unix_seconds, int fraction_digits) {
                         fraction_digits);
 }
 
+namespace {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Reads exactly `n` digits at text[*pos]; advances *pos.
+std::optional<int> digits(std::string_view text, size_t* pos, size_t n) {
+  if (*pos + n > text.size()) return std::nullopt;
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = text[*pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  return v;
+}
+
+// ".ddd…" at text[*pos] (optional): nanoseconds, extra digits truncated. nullopt when a '.' has
+// no digit after it.
+std::optional<int64_t> fraction_ns(std::string_view text, size_t* pos) {
+  if (*pos >= text.size() || text[*pos] != '.') return 0;
+  ++*pos;
+  int64_t ns = 0;
+  size_t n = 0;
+  while (*pos < text.size() && text[*pos] >= '0' && text[*pos] <= '9') {
+    if (n < 9) ns = ns * 10 + (text[*pos] - '0');
+    ++n;
+    ++*pos;
+  }
+  if (n == 0) return std::nullopt;
+  for (size_t i = n; i < 9; ++i) ns *= 10;
+  return ns;
+}
+
+TimePoint from_ns(int64_t ns) {
+  return TimePoint(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::nanoseconds(ns)));
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_rfc3339(std::string_view text) {
+  size_t pos = 0;
+  auto expect = [&](char c) {
+    if (pos >= text.size() || text[pos] != c) return false;
+    ++pos;
+    return true;
+  };
+  auto y = digits(text, &pos, 4);
+  if (!y || !expect('-')) return std::nullopt;
+  auto mo = digits(text, &pos, 2);
+  if (!mo || !expect('-')) return std::nullopt;
+  auto d = digits(text, &pos, 2);
+  if (!d || pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) return std::nullopt;
+  ++pos;
+  auto h = digits(text, &pos, 2);
+  if (!h || !expect(':')) return std::nullopt;
+  auto mi = digits(text, &pos, 2);
+  if (!mi || !expect(':')) return std::nullopt;
+  auto se = digits(text, &pos, 2);
+  if (!se) return std::nullopt;
+  auto frac = fraction_ns(text, &pos);
+  if (!frac || pos >= text.size()) return std::nullopt;
+  int offset_min = 0;
+  if (text[pos] == 'Z' || text[pos] == 'z') {
+    ++pos;
+  } else if (text[pos] == '+' || text[pos] == '-') {
+    int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    auto oh = digits(text, &pos, 2);
+    if (!oh || !expect(':')) return std::nullopt;
+    auto om = digits(text, &pos, 2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_min = sign * (*oh * 60 + *om);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{*y},
+                                        std::chrono::month{static_cast<unsigned>(*mo)},
+                                        std::chrono::day{static_cast<unsigned>(*d)}};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 59) return std::nullopt;
+  const int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
+  const int64_t secs = days * 86400 + *h * 3600 + *mi * 60 + *se - offset_min * 60;
+  return from_ns(secs * 1'000'000'000 + *frac);
+}
+
+std::optional<TimePoint> parse_unix_seconds(std::string_view text) {
+  size_t pos = 0;
+  int64_t secs = 0;
+  size_t n = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    if (++n > 11) return std::nullopt;  // beyond year 5000: not a start time
+    secs = secs * 10 + (text[pos] - '0');
+    ++pos;
+  }
+  if (n == 0) return std::nullopt;
+  auto frac = fraction_ns(text, &pos);
+  if (!frac || pos != text.size()) return std::nullopt;
+  return from_ns(secs * 1'000'000'000 + *frac);
+}
+
 }  // namespace trafficsim::core

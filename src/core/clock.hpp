@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace trafficsim::core {
 
@@ -31,5 +33,12 @@ inline uint64_t unix_now_ns() {
 // "2026-12-01T17:31:56.123Z". The fraction is truncated, never rounded up into the next second.
 std::string format_rfc3339(std::chrono::system_clock::time_point t, int fraction_digits = 3);
 std::string format_rfc3339(double unix_seconds, int fraction_digits = 3);
+
+// Parses an RFC 3339 date-time: "2026-12-02T21:00:00Z", "2026-12-02t21:00:00.250+01:00" (T or
+// t; Z, z or a ±HH:MM offset; any number of fraction digits, kept to the nanosecond). nullopt
+// for anything else, including an impossible date or time (month 13, 30 February, 24:00).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+// Parses Unix seconds, "1796000000" or "1796000000.5" (no sign, no exponent; nanoseconds).
+std::optional<std::chrono::system_clock::time_point> parse_unix_seconds(std::string_view text);
 
 }  // namespace trafficsim::core

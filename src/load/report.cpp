@@ -220,6 +220,8 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
   meta["segment"] = json::object{{"index", plan.segment.index}, {"count", plan.segment.count}};
   meta["model"] = plan.model == LoadModel::open ? "open" : "closed";
   meta["threads"] = result.threads;
+  meta["start_at"] = result.start_at ? json::value(core::format_rfc3339(*result.start_at, 6))
+                                      : json::value(nullptr);
   meta["started_at"] = core::format_rfc3339(result.started_at, 6);
   meta["ended_at"] = core::format_rfc3339(result.ended_at, 6);
   meta["planned_duration_s"] = static_cast<double>(plan.duration.count()) / 1e9;
