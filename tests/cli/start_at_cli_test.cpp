@@ -93,7 +93,7 @@ TEST(StartAtCli, FourSegmentsOfOnePlanStartWithin50MsOfEachOther) {
     EXPECT_LE(std::abs(unix_us(meta.at("start_at")) - start_us), 1) << meta.at("start_at");
     started.push_back(unix_us(meta.at("started_at")));
     EXPECT_GE(started.back(), start_us - 1000) << "segment " << i << " started early";
-    EXPECT_EQ(r.at("requests").as_uint64() + r.at("dropped").as_uint64(), 100u);
+    EXPECT_EQ(r.at("requests").to_number<uint64_t>() + r.at("dropped").to_number<uint64_t>(), 100u);
   }
   auto [lo, hi] = std::minmax_element(started.begin(), started.end());
   EXPECT_LT(*hi - *lo, 50'000) << "start skew " << (*hi - *lo) << " us";
@@ -108,7 +108,7 @@ TEST(StartAtCli, FourSegmentsOfOnePlanStartWithin50MsOfEachOther) {
   EXPECT_NEAR(mm.at("start_skew_ms").to_number<double>(),
               static_cast<double>(*hi - *lo) / 1000.0, 0.0011);
   EXPECT_EQ(unix_us(mm.at("started_at")), *lo);
-  EXPECT_EQ(merged.at("requests").as_uint64() + merged.at("dropped").as_uint64(), 400u);
+  EXPECT_EQ(merged.at("requests").to_number<uint64_t>() + merged.at("dropped").to_number<uint64_t>(), 400u);
 }
 
 TEST(StartAtCli, LateStartSendsEveryPlannedArrivalAndCountsTheMissedOnesLate) {
@@ -122,9 +122,9 @@ TEST(StartAtCli, LateStartSendsEveryPlannedArrivalAndCountsTheMissedOnesLate) {
   EXPECT_NE(r.out.find("late"), std::string::npos) << r.out;
   json::object rep = read_json(dir.path / "late.json");
   // Not rescheduled: the plan's 600 arrivals, every one sent, none dropped.
-  EXPECT_EQ(rep.at("requests").as_uint64(), 600u);
-  EXPECT_EQ(rep.at("dropped").as_uint64(), 0u);
-  EXPECT_EQ(rep.at("streams").at(0).at("planned_requests").as_uint64(), 600u);
+  EXPECT_EQ(rep.at("requests").to_number<uint64_t>(), 600u);
+  EXPECT_EQ(rep.at("dropped").to_number<uint64_t>(), 0u);
+  EXPECT_EQ(rep.at("streams").at(0).at("planned_requests").to_number<uint64_t>(), 600u);
   // Arrival 0 was due at start_at, a second before the process could send it.
   const auto& lat = rep.at("latency").as_object();
   EXPECT_GE(lat.at("corrected").at("max_us").to_number<int64_t>(), 1'000'000);
