@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/status_list.hpp"
 
@@ -123,6 +124,38 @@ std::vector<int> parse_statuses_arg(const std::string& text, const std::string& 
         "2xx)",
         flag, text, bad));
   return *statuses;
+}
+
+std::chrono::system_clock::time_point parse_start_at_arg(const std::string& text,
+                                                         const std::string& flag) {
+  if (auto t = core::parse_rfc3339(text)) return *t;
+  if (auto t = core::parse_unix_seconds(text)) return *t;
+  throw UsageError(fmt::format(
+      "invalid {} '{}': expected an RFC 3339 time such as 2026-12-02T21:00:00Z or "
+      "2026-12-02T21:00:00.250+01:00, or Unix seconds such as 1796000000 or 1796000000.5",
+      flag, text));
+}
+
+void check_start_at_arg(std::chrono::system_clock::time_point at, std::chrono::nanoseconds length,
+                        std::chrono::system_clock::time_point now, const std::string& flag) {
+  const auto late = std::chrono::duration_cast<std::chrono::nanoseconds>(now - at);
+  if (late <= length) return;
+  const double late_s = static_cast<double>(late.count()) / 1e9;
+  const double length_s = static_cast<double>(length.count()) / 1e9;
+  throw UsageError(fmt::format(
+      "invalid {}: {} is {:.3f} s in the past, more than the plan's duration ({:g} s), so "
+      "nothing of the plan is left to run; give an instant at most {:g} s ago, or in the future",
+      flag, core::format_rfc3339(at, 6), late_s, length_s, length_s));
+}
+
+std::string start_at_line(std::chrono::system_clock::time_point at,
+                          std::chrono::system_clock::time_point now) {
+  const double ahead_s = std::chrono::duration<double>(at - now).count();
+  if (ahead_s >= 0)
+    return fmt::format("starting at {} (in {:.3f} s)", core::format_rfc3339(at, 6), ahead_s);
+  return fmt::format(
+      "starting at {} ({:.3f} s late: arrivals already due are sent at once and counted late)",
+      core::format_rfc3339(at, 6), -ahead_s);
 }
 
 }  // namespace trafficsim::cli

@@ -37,6 +37,24 @@ std::string parse_body_arg(const std::string& text);
 uint64_t parse_seed_arg(const std::string& text, const std::string& flag);
 // A demo-clock time scale: > 0 and <= 3600.
 double parse_time_scale_arg(const std::string& text, const std::string& flag);
+// The --start-at help of bench, run and play.
+inline constexpr const char* kStartAtHelp =
+    "Start at this wall-clock instant: RFC 3339 (2026-12-02T21:00:00Z, "
+    "2026-12-02T21:00:00.250+01:00) or Unix seconds (1796000000, 1796000000.5). Segments given "
+    "the same instant share one schedule (arrival k at start + its offset); a late start sends "
+    "what is due at once, counted late; the run ends at start + duration. At most the duration "
+    "in the past";
+// --start-at: RFC 3339 ("2026-12-02T21:00:00Z", "2026-12-02T21:00:00.250+01:00") or Unix
+// seconds ("1796000000", "1796000000.5").
+std::chrono::system_clock::time_point parse_start_at_arg(const std::string& text,
+                                                         const std::string& flag);
+// A start in the past by more than the plan's length (nothing of it left to run) is refused,
+// naming the instant and how far in the past it is; a smaller lateness is a late start.
+void check_start_at_arg(std::chrono::system_clock::time_point at, std::chrono::nanoseconds length,
+                        std::chrono::system_clock::time_point now, const std::string& flag);
+// What a command prints before it waits: "starting at …Z (in 2.0 s)" or "(1.0 s late: …)".
+std::string start_at_line(std::chrono::system_clock::time_point at,
+                          std::chrono::system_clock::time_point now);
 // "200,201,404", "200-499", "2xx" (core/status_list.hpp) -> statuses; empty -> empty.
 std::vector<int> parse_statuses_arg(const std::string& text, const std::string& flag);
 

@@ -40,6 +40,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--timeout", o.timeout, "Per-request timeout from the actual send (default 5s)");
   cmd->add_option("--segment", o.segment,
                   "Run only segment i of n (arrivals k with k mod n = i), e.g. 0/4");
+  cmd->add_option("--start-at", o.start_at, kStartAtHelp);
   cmd->add_option("--json", o.json_path, "Write the JSON report here (atomically)");
   cmd->add_option("--seed", o.seed, "Random seed (default: derived from the plan, the same on every segment; recorded in the report)");
   cmd->add_flag("--poisson", o.poisson, "Open model: Poisson arrivals instead of uniform spacing");
@@ -93,6 +94,11 @@ load::Plan build_plan(const BenchOptions& o) {
     s.hard_cap = load::HardCap{cap, cap};
   }
   if (!o.segment.empty()) plan.segment = parse_segment_arg(o.segment, "--segment");
+  if (!o.start_at.empty()) {
+    plan.start_at = parse_start_at_arg(o.start_at, "--start-at");
+    check_start_at_arg(*plan.start_at, plan.duration, std::chrono::system_clock::now(),
+                       "--start-at");
+  }
   if (!o.seed.empty()) plan.seed = parse_seed_arg(o.seed, "--seed");
   load::RequestTemplate t;
   t.method = parse_method_arg(o.method);
@@ -159,6 +165,8 @@ int bench_checked(const BenchOptions& o) {
                  ? std::string()
                  : fmt::format(", segment {}/{}", plan.segment.index, plan.segment.count));
   for (const auto& n : plan.notes) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
+  if (plan.start_at)
+    fmt::print("  {}\n", start_at_line(*plan.start_at, std::chrono::system_clock::now()));
   std::fflush(stdout);
 
   ProgressLine progress(stderr, o.quiet);

@@ -24,6 +24,7 @@ struct BenchOptions {
   std::string body;
   std::string timeout = "5s";
   std::string segment;
+  std::string start_at;  // --start-at: RFC 3339 or Unix seconds
   std::string json_path;
   std::string seed;
   bool poisson = false;

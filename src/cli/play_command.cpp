@@ -136,6 +136,12 @@ int play_checked(PlayOptions& o) {
   auto script = scenarios::load_demo_script(scenarios::resolve_source(o.script));
   // Every phase is loaded before the first starts: a typo in phase 4 must not wait 2 minutes.
   auto phases = jobs::load_phases(script);
+  if (common.start_at && !script.phases.empty()) {
+    // --start-at binds the first phase (the others follow it): its length is the bound.
+    auto first = std::chrono::nanoseconds(static_cast<int64_t>(
+        static_cast<double>(script.phases[0].duration.count()) / scale));
+    check_start_at_arg(*common.start_at, first, std::chrono::system_clock::now(), "--start-at");
+  }
 
   // As under run: the load engine's statistics (--monitor-source client; the default against
   // --url), or the target's /metrics.
@@ -156,6 +162,7 @@ int play_checked(PlayOptions& o) {
   settings.time_scale = scale;
   settings.seed = common.seed;
   settings.threads = common.threads;
+  settings.start_at = common.start_at;
   attach_export(common, settings);
 
   std::string name = script.name;
@@ -170,6 +177,8 @@ int play_checked(PlayOptions& o) {
              job.builtin_target() ? " (built-in target)" : "");
   if (!description.empty()) fmt::print("  {}\n", st.dim(description));
   for (const auto& n : job.notes()) fmt::print("  {} {}\n", st.yellow("note:"), n);
+  if (common.start_at)
+    fmt::print("  {}\n", start_at_line(*common.start_at, std::chrono::system_clock::now()));
   std::fflush(stdout);
 
   PlayPrinter printer(st, n_phases, common.quiet);

@@ -1,5 +1,6 @@
 #include "cli/report_command.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,7 +15,10 @@
 #include "cli/arguments.hpp"
 #include "cli/summary.hpp"
 #include "control/html_report.hpp"
+#include "cli/terminal.hpp"
+#include "cli/traffic_flags.hpp"
 #include "load/report.hpp"
+#include "scenarios/run_report.hpp"
 
 namespace trafficsim::cli {
 
@@ -24,7 +28,10 @@ ReportCommands add_report_command(CLI::App& app, ReportOptions& options) {
   report->require_subcommand(1);
   auto* merge = report->add_subcommand(
       "merge", "Merge the segment reports of one plan (--segment i/n runs) into one report");
-  merge->add_option("reports", o.inputs, "Segment reports (JSON files), one per segment")
+  merge->add_option("reports", o.inputs,
+                    "Segment reports (JSON files, one per segment) or directories (their *.json "
+                    "files, by name). Exit codes: 0 merged, 1 the output cannot be written, 2 the "
+                    "inputs do not make one plan (every problem listed), 3 thresholds failed")
       ->required();
   merge->add_option("--json", o.json_path, "Write the merged report here (atomically)");
   merge->add_flag("--no-color", o.no_color, "No colours in the summary");
@@ -42,26 +49,114 @@ ReportCommands add_report_command(CLI::App& app, ReportOptions& options) {
   return {merge, html};
 }
 
+namespace {
+
+// The inputs with each directory replaced by its *.json files, sorted by name. A directory
+// without any is a problem (added to *problems).
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
+                                       std::vector<std::string>* problems) {
+  std::vector<std::string> files;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(in, ec)) {
+      files.push_back(in);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(in, ec))
+      if (e.path().extension() == ".json" && e.is_regular_file(ec))
+        found.push_back(e.path().string());
+    if (ec) problems->push_back(fmt::format("cannot list directory '{}': {}", in, ec.message()));
+    else if (found.empty()) problems->push_back(fmt::format("directory '{}' has no *.json files", in));
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+// The segments must carry the same thresholds (the same scenario): a problem names each that
+// does not.
+void check_thresholds_agree(const std::vector<std::pair<std::string, boost::json::object>>& reports,
+                            std::vector<std::string>* problems) {
+  auto conditions = [](const boost::json::object& r) {
+    std::vector<std::string> out;
+    if (const auto* th = r.if_contains("thresholds"); th && th->is_object())
+      if (const auto* res = th->as_object().if_contains("results"); res && res->is_array())
+        for (const auto& v : res->as_array())
+          if (v.is_object())
+            out.push_back(fmt::format("{}|{}", boost::json::serialize(v.as_object().at("stream")),
+                                      boost::json::serialize(v.as_object().at("condition"))));
+    return out;
+  };
+  if (reports.empty()) return;
+  const auto first = conditions(reports[0].second);
+  for (size_t i = 1; i < reports.size(); ++i)
+    if (conditions(reports[i].second) != first)
+      problems->push_back(fmt::format("{} has other thresholds than {}: segments of one run "
+                                      "carry the same scenario",
+                                      reports[i].first, reports[0].first));
+}
+
+}  // namespace
+
 int run_report_merge(const ReportMergeOptions& o) {
+  const char* cmd = "trafficsim report merge";
+  // Every problem is found before any is reported: one message lists them all (exit 2).
+  std::vector<std::string> problems;
   std::vector<std::pair<std::string, boost::json::object>> reports;
-  try {
-    for (const auto& path : o.inputs) reports.emplace_back(path, load::read_report(path));
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "trafficsim report merge: {}\n", e.what());
+  for (const auto& path : expand_inputs(o.inputs, &problems)) {
+    try {
+      reports.emplace_back(path, load::read_report(path));
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+  }
+  if (!reports.empty()) {
+    for (auto& p : load::merge_problems(reports)) problems.push_back(std::move(p));
+    check_thresholds_agree(reports, &problems);
+  }
+  if (!problems.empty()) {
+    fmt::print(stderr, "{}: cannot merge: {} problem{}:\n", cmd, problems.size(),
+               problems.size() == 1 ? "" : "s");
+    for (const auto& p : problems) fmt::print(stderr, "  {}\n", p);
     return kExitUsage;
   }
   boost::json::object merged;
+  std::vector<scenarios::ThresholdResult> thresholds;
   try {
     merged = load::merge_reports(reports);
+    // A run's thresholds, evaluated on the merged figures (as `run` does on its own).
+    thresholds = scenarios::reevaluate_thresholds(reports[0].second, merged);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "trafficsim report merge: {}\n", e.what());
-    return kExitRunFailed;
+    fmt::print(stderr, "{}: {}\n", cmd, e.what());
+    return kExitUsage;
   }
-  const auto& seg = merged.at("meta").as_object().at("segment").as_object();
-  fmt::print("Merged {} segment reports of plan {}\n", seg.at("count").as_uint64() + 0,
-             std::string(merged.at("meta").as_object().at("plan_hash").as_string()));
-  return present_report(merged, o.json_path, Style::for_fd(fileno(stdout), !o.no_color),
-                        "trafficsim report merge");
+  if (const auto* sc = reports[0].second.if_contains("scenario")) merged["scenario"] = *sc;
+  if (reports[0].second.contains("thresholds"))
+    merged["thresholds"] = scenarios::thresholds_to_json(thresholds);
+  const auto& meta = merged.at("meta").as_object();
+  const auto& seg = meta.at("segment").as_object();
+  Style style = Style::for_fd(fileno(stdout), !o.no_color);
+  fmt::print("Merged {} segment reports of plan {} (start skew {:.3f} ms)\n",
+             seg.at("count").as_uint64() + 0, std::string(meta.at("plan_hash").as_string()),
+             meta.at("start_skew_ms").to_number<double>());
+  int code = present_report(merged, o.json_path, style, cmd);
+  bool passed = true;
+  if (!thresholds.empty()) {
+    fmt::print("  thresholds (on the merged figures)\n");
+    for (const auto& t : thresholds) {
+      passed = passed && t.passed;
+      fmt::print("    {} {}{}  (actual {})\n", t.passed ? style.green("PASS") : style.red("FAIL"),
+                 t.stream.empty() ? "" : t.stream + ": ", t.threshold.text, t.actual_text);
+    }
+  }
+  std::fflush(stdout);
+  if (code != kExitOk) return code;
+  if (!passed) {
+    fmt::print(stderr, "{}: thresholds failed (exit {})\n", cmd, kExitThresholds);
+    return kExitThresholds;
+  }
+  return kExitOk;
 }
 
 namespace {

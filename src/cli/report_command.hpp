@@ -1,6 +1,9 @@
 #pragma once
-// `trafficsim report merge A.json B.json ... [--json OUT]`: combines segment reports into one
-// whose counts and percentiles equal a single run's.
+// `trafficsim report merge A.json DIR/ ... [--json OUT]`: combines segment reports (a directory:
+// its *.json files, by name) into one whose counts and percentiles equal a single run's, and
+// evaluates a run's thresholds again on the merged figures. 0 merged; 2 the inputs are not one
+// plan's segments (every problem listed in one message); 1 the output cannot be written;
+// 3 a threshold failed.
 // `trafficsim report html RUN.json [-o report.html]`: the self-contained HTML report of a run,
 // merged or demo-script report (control/html_report.hpp).
 #include <string>

@@ -183,16 +183,22 @@ int run_checked(RunOptions& o) {
   settings.time_scale = time_scale;
   settings.seed = common.seed;
   settings.threads = common.threads;
+  settings.start_at = common.start_at;
   if (o.verbose) settings.on_request = verbose_request_logger(sc);
   attach_export(common, settings);
   // The job resolves the demo clock, starts the built-in target and builds the plan.
   jobs::TrafficJob job(sc, params.values, settings);
+  if (common.start_at)
+    check_start_at_arg(*common.start_at, job.plan().duration, std::chrono::system_clock::now(),
+                       "--start-at");
   fmt::print("Running {} ({}{}) -> {}{}\n", out_style.bold(sc.name), sc.source.path,
              sc.source.builtin ? ", built in" : "", job.url(),
              job.builtin_target() ? " (built-in target)" : "");
   if (!sc.description.empty()) fmt::print("  {}\n", out_style.dim(sc.description));
   for (const auto& n : job.notes()) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
   print_plan(stdout, sc, job.plan(), out_style);
+  if (common.start_at)
+    fmt::print("  {}\n", start_at_line(*common.start_at, std::chrono::system_clock::now()));
 
   LiveView live(stderr, common.quiet || o.verbose);
   live.follow(job);

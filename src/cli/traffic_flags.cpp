@@ -27,6 +27,7 @@ void add_traffic_flags(CLI::App* cmd, TrafficFlags& o, const std::string& json_h
                   "in-process)");
   cmd->add_option("--json", o.json_path, json_help);
   cmd->add_option("--seed", o.seed_text, "Random seed (default: random; recorded in the report)");
+  cmd->add_option("--start-at", o.start_at_text, kStartAtHelp);
   cmd->add_option("-t,--threads", o.threads, "Worker threads (default: number of cores)");
   cmd->add_flag("-q,--quiet", o.quiet, "No live progress line");
   cmd->add_flag("--no-color", o.no_color, "No colours");
@@ -73,6 +74,7 @@ void finish_export(const jobs::DemoScriptSettings& s, boost::json::object& repor
 
 void validate(TrafficFlags& o) {
   o.seed = parse_seed_arg(o.seed_text, "--seed");
+  if (!o.start_at_text.empty()) o.start_at = parse_start_at_arg(o.start_at_text, "--start-at");
   if (o.threads < 0) throw UsageError("invalid -t/--threads: must be at least 1");
   if (o.catalog_rows < 1) throw UsageError("invalid --catalog-rows: must be at least 1");
   if (!o.url.empty()) parse_url_arg(o.url, "--url");

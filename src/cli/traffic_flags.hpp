@@ -6,7 +6,9 @@
 //      jobs::ClockConfigError, std::invalid_argument (an invalid request mix)
 //   1  could not run: load::StartError, jobs::TargetStartError, an unwritable report, out of
 //      memory, any other error
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <exception>
 #include <functional>
 #include <string>
@@ -31,14 +33,16 @@ struct TrafficFlags {
   int threads = 0;
   std::string data_dir;
   int64_t catalog_rows = 500'000;
+  std::string start_at_text;  // --start-at
   MonitorFlags monitors;  // off unless one of its flags is given
   OtlpFlags otlp;         // --otlp, --trace-ratio
 
   // Set by validate().
   uint64_t seed = 0;
+  std::optional<std::chrono::system_clock::time_point> start_at;
 };
 
-// Adds --url, --json, --seed, -t, -q, --no-color, --data-dir, --catalog-rows, --otlp and
+// Adds --url, --json, --seed, --start-at, -t, -q, --no-color, --data-dir, --catalog-rows, --otlp and
 // --trace-ratio.
 void add_traffic_flags(CLI::App* cmd, TrafficFlags& flags, const std::string& json_help);
 

@@ -34,11 +34,14 @@ inline uint64_t unix_now_ns() {
 std::string format_rfc3339(std::chrono::system_clock::time_point t, int fraction_digits = 3);
 std::string format_rfc3339(double unix_seconds, int fraction_digits = 3);
 
-// A start instant as the CLI takes it (`--start-at`): RFC 3339 with a time zone
-// ("2026-12-02T21:30:00Z", "2026-12-02T22:30:00.5+01:00"; 't'/'z' accepted) or Unix seconds
-// ("1796247000", "1796247000.25"). Returns the instant in Unix seconds, or nullopt with *error
-// saying what is wrong (without the flag's name: the caller adds it). Years 1970..9999.
-// (Named for `--start-at`; one parser for every command that takes a start instant.)
+// Parses an RFC 3339 date-time: "2026-12-02T21:00:00Z", "2026-12-02t21:00:00.250+01:00" (T or
+// t; Z, z or a ±HH:MM offset; any number of fraction digits, kept to the nanosecond). nullopt
+// for anything else, including an impossible date or time (month 13, 30 February, 24:00).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+// Parses Unix seconds, "1796000000" or "1796000000.5" (no sign, no exponent; nanoseconds).
+std::optional<std::chrono::system_clock::time_point> parse_unix_seconds(std::string_view text);
+// A start instant as `deploy k8s --start-at` takes it: parse_rfc3339 or parse_unix_seconds, in
+// Unix seconds; nullopt with *error saying what is wrong (without the flag's name).
 std::optional<double> parse_start_instant(std::string_view text, std::string* error);
 
 }  // namespace trafficsim::core

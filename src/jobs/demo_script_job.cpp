@@ -113,6 +113,7 @@ struct DemoScriptJob::Impl {
       ts.duration = std::chrono::nanoseconds(static_cast<int64_t>(row.duration_s * 1e9));
       ts.seed = settings.seed + i;
       ts.threads = settings.threads;
+      if (i == 0) ts.start_at = settings.start_at;
       ts.client_source = settings.client_source;
       ts.trace_ratio = settings.trace_ratio;
       ts.exporter = settings.exporter;

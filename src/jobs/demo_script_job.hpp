@@ -32,6 +32,9 @@ struct DemoScriptSettings {
   double time_scale = 1;  // every phase lasts duration / time_scale
   uint64_t seed = 1;     // phase i runs with seed + i
   int threads = 0;
+  // --start-at: the first phase starts at this instant (load::Plan::start_at); the others follow
+  // it as they always do, each right after the previous one ended.
+  std::optional<std::chrono::system_clock::time_point> start_at;
   // For phases on the demo clock: this clock when given; otherwise resolved once for the whole
   // script (a trafficsim target's, or DEMO_*) and sped up by time_scale.
   std::optional<scenarios::DemoClockSpec> clock;

@@ -109,6 +109,7 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
   b.now_unix = core::unix_now_s();
   impl_->plan = scenarios::build_plan(impl_->scenario, b);
   impl_->plan.on_request = s.on_request;
+  impl_->plan.start_at = s.start_at;
   if (s.client_source) s.client_source->attach(impl_->plan);
   if (s.trace_ratio > 0) {
     impl_->plan.trace_ratio = s.trace_ratio;

@@ -42,6 +42,8 @@ struct TrafficJobSettings {
   uint64_t seed = 1;
   int threads = 0;  // 0: one per core
   std::optional<double> hard_cap;
+  // --start-at: the plan's t = 0 as a wall-clock instant (load::Plan::start_at); unset: now.
+  std::optional<std::chrono::system_clock::time_point> start_at;
   // Scenarios on the Black Friday demo clock: this clock when given (a script shares one across
   // phases); otherwise the job resolves it (resolve_demo_clock) with time_scale.
   std::optional<scenarios::DemoClockSpec> clock;

@@ -23,6 +23,7 @@ namespace trafficsim::load {
 namespace {
 
 constexpr size_t kMaxTimePoints = 1200;  // then halve: memory stays bounded for any run length
+constexpr int64_t kThreadLeadNs = 2'000'000;  // workers are started this long before t = 0
 
 // Raises the soft open-file limit to cover `needed` descriptors, or explains why it cannot.
 void ensure_file_limit(uint64_t needed) {
@@ -200,14 +201,45 @@ void Engine::stop() {
   impl_->poke();
 }
 
+void Engine::wait_until(int64_t deadline_ns, int external_stop_fd) {
+  for (;;) {
+    if (impl_->stopping.load()) return;
+    int64_t left = deadline_ns - core::monotonic_now_ns();
+    if (left <= 0) return;
+    pollfd fds[2] = {{impl_->control_fd, POLLIN, 0}, {external_stop_fd, POLLIN, 0}};
+    timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    int r = ::ppoll(fds, external_stop_fd >= 0 ? 2 : 1, &ts, nullptr);
+    if (r > 0 && (fds[0].revents & POLLIN)) {
+      uint64_t v;
+      while (::read(impl_->control_fd, &v, sizeof v) > 0) {
+      }
+    }
+    if (r > 0 && external_stop_fd >= 0 && (fds[1].revents & POLLIN)) stop();
+  }
+}
+
 RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
   RunResult result;
   result.threads = impl_->threads;
   result.stream_timeseries.resize(plan_.streams.size());
   const auto shares = plan_shares(plan_, impl_->threads);
-  const int64_t start_ns = core::monotonic_now_ns() + 2'000'000;  // let threads start before t = 0
+  // Wall clock and CLOCK_MONOTONIC read together: t = 0 as a wall-clock instant and back.
+  const int64_t mono0 = core::monotonic_now_ns();
+  const int64_t unix0 = static_cast<int64_t>(core::unix_now_ns());
+  int64_t start_ns = mono0 + kThreadLeadNs;  // let threads start before t = 0
+  if (plan_.start_at) {
+    start_ns = mono0 + (std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            plan_.start_at->time_since_epoch())
+                            .count() -
+                        unix0);
+    wait_until(start_ns - kThreadLeadNs, external_stop_fd);
+  }
   const int64_t end_ns = start_ns + plan_.duration.count();
-  result.started_at = std::chrono::system_clock::now();
+  auto wall_of = [&](int64_t mono_ns) {
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(mono_ns - mono0 + unix0)));
+  };
 
   std::vector<std::thread> threads;
   {
@@ -320,6 +352,13 @@ RunResult Engine::run(const SnapshotFn& on_snapshot, int external_stop_fd) {
   take_snapshot(now);
 
   result.ended_at = std::chrono::system_clock::now();
+  // started_at: the first request written by any worker; t = 0 when nothing was sent.
+  int64_t first_send = 0;
+  for (auto& w : impl_->workers)
+    if (int64_t f = w->first_send_ns(); f != 0 && (first_send == 0 || f < first_send))
+      first_send = f;
+  result.started_at = wall_of(first_send != 0 ? first_send : start_ns);
+  result.start_at = plan_.start_at;
   result.stats = std::move(cumulative);
   result.stopped_early = stopped_at != 0 && stopped_at < end_ns;
   int64_t issue_end = result.stopped_early ? stopped_at : end_ns;

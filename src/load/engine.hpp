@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,7 +63,9 @@ struct RunResult {
   RunStats stats;         // cumulative, per stream and endpoint: every request counted
   double duration_s = 0;  // issuing time (plan duration, or until stop)
   bool stopped_early = false;
+  // started_at: the first request written (t = 0 when none was); ended_at: when run() ended.
   std::chrono::system_clock::time_point started_at, ended_at;
+  std::optional<std::chrono::system_clock::time_point> start_at;  // the plan's --start-at
   std::vector<TimePoint> timeseries;  // bounded: halved (max of percentiles) when full
   // The same series per stream (parallel to plan.streams), kept and halved with `timeseries`.
   std::vector<std::vector<TimePoint>> stream_timeseries;
@@ -89,6 +92,8 @@ class Engine {
   using SnapshotFn = std::function<void(const Snapshot&)>;
   // Runs to completion. on_snapshot is called on the calling thread every 500 ms. When
   // external_stop_fd >= 0 (e.g. an eventfd a signal handler writes), it becomes readable to stop.
+  // With plan.start_at it first waits for that instant (the same fds end the wait: the result is
+  // then empty and stopped early).
   RunResult run(const SnapshotFn& on_snapshot = {}, int external_stop_fd = -1);
 
   // Ends issuing at once; in-flight requests finish or time out. Thread-safe.
@@ -99,6 +104,8 @@ class Engine {
   static constexpr std::chrono::milliseconds kSnapshotInterval{500};
 
  private:
+  // Sleeps until CLOCK_MONOTONIC deadline_ns, or until stop() / the stop fd.
+  void wait_until(int64_t deadline_ns, int external_stop_fd);
   struct Impl;
   Plan plan_;
   std::unique_ptr<Impl> impl_;

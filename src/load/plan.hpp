@@ -156,6 +156,13 @@ struct Plan {
   int threads = 1;  // worker threads (each an epoll loop)
   Segment segment;  // which arrivals (k mod count == index) this process sends
   TlsOptions tls;   // certificate checks for https streams
+  // --start-at: the wall-clock instant of t = 0. Engine::run waits for it (no spinning; stop()
+  // and the stop fd end the wait), so segments on many machines given the same instant keep one
+  // schedule: arrival k's intended send time is start_at + its planned offset. A process that
+  // arrives late does not reschedule: what fell due is sent at once, late, its corrected latency
+  // counted from its intended time. Closed model: the run starts at start_at and issuing ends at
+  // start_at + duration, so a late process runs shorter. Unset: t = 0 is when run() starts.
+  std::optional<std::chrono::system_clock::time_point> start_at;
   // Called on the worker threads (concurrently) after every finished request when set; for
   // --verbose only: it costs throughput.
   std::function<void(const RequestEvent&)> on_request;

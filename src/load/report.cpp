@@ -11,6 +11,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -138,6 +139,12 @@ json::array merge_series(const std::vector<std::pair<std::string, json::object>>
 
 }  // namespace
 
+MergeError::MergeError(std::vector<std::string> problems)
+    : std::runtime_error(fmt::format("cannot merge: {} problem{}:\n  {}", problems.size(),
+                                     problems.size() == 1 ? "" : "s",
+                                     fmt::join(problems, "\n  "))),
+      problems_(std::move(problems)) {}
+
 json::object stats_to_json(const EndpointStats& s, double duration_s,
                            const std::vector<std::string>& counter_names) {
   json::object o;
@@ -220,6 +227,8 @@ json::object build_report(const Plan& plan, const RunResult& result, const std::
   meta["segment"] = json::object{{"index", plan.segment.index}, {"count", plan.segment.count}};
   meta["model"] = plan.model == LoadModel::open ? "open" : "closed";
   meta["threads"] = result.threads;
+  meta["start_at"] = result.start_at ? json::value(core::format_rfc3339(*result.start_at, 6))
+                                      : json::value(nullptr);
   meta["started_at"] = core::format_rfc3339(result.started_at, 6);
   meta["ended_at"] = core::format_rfc3339(result.ended_at, 6);
   meta["planned_duration_s"] = static_cast<double>(plan.duration.count()) / 1e9;
@@ -364,12 +373,14 @@ json::object read_report(const std::string& path) {
   return std::move(v.as_object());
 }
 
-json::object merge_reports(const std::vector<std::pair<std::string, json::object>>& reports) {
-  if (reports.empty()) bad("no reports to merge");
+std::vector<std::string> merge_problems(
+    const std::vector<std::pair<std::string, json::object>>& reports) {
+  std::vector<std::string> problems;
+  if (reports.empty()) return {"no reports to merge"};
   struct Seg {
     std::string file;
     uint64_t index, count;
-    std::string hash;
+    std::string hash, start_at;  // start_at: "" when the segment had none
   };
   std::vector<Seg> segs;
   for (const auto& [file, r] : reports) {
@@ -380,34 +391,66 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
         bad("it is already a merged report");
       const json::value& h = field(meta, "plan_hash", "meta");
       if (!h.is_string()) bad("meta.plan_hash must be a string");
+      std::string start_at;
+      if (auto it = meta.find("start_at"); it != meta.end() && it->value().is_string())
+        start_at = std::string(it->value().as_string());
       segs.push_back({file, u64(seg, "index", "meta.segment"), u64(seg, "count", "meta.segment"),
-                      std::string(h.as_string())});
+                      std::string(h.as_string()), start_at});
     } catch (const std::runtime_error& e) {
-      bad(fmt::format("{}: {}", file, e.what()));
+      problems.push_back(fmt::format("{}: {}", file, e.what()));
     }
   }
+  if (segs.empty()) return problems;
+  // The plan is the majority's (the first file's on a tie); every other report is foreign.
+  std::map<std::string, size_t> votes;
+  for (const auto& s : segs) ++votes[s.hash];
+  std::string plan = segs[0].hash;
+  for (const auto& s : segs)
+    if (votes[s.hash] > votes[plan]) plan = s.hash;
+  std::vector<const Seg*> own;
   for (const auto& s : segs) {
-    if (s.hash != segs[0].hash)
-      bad(fmt::format("{} is a report of a different plan (plan_hash {}) than {} (plan_hash {})",
-                      s.file, s.hash, segs[0].file, segs[0].hash));
-    if (s.count != segs[0].count)
-      bad(fmt::format("{} is segment {}/{} but {} is segment {}/{}: segment counts differ", s.file,
-                      s.index, s.count, segs[0].file, segs[0].index, segs[0].count));
+    if (s.hash == plan) {
+      own.push_back(&s);
+    } else {
+      problems.push_back(fmt::format("{} is a report of another plan (plan_hash {}, not {})",
+                                     s.file, s.hash, plan));
+    }
   }
-  const uint64_t n = segs[0].count;
+  const uint64_t n = own[0]->count;
   std::map<uint64_t, std::string> seen;
-  for (const auto& s : segs) {
-    auto [it, inserted] = seen.emplace(s.index, s.file);
+  for (const Seg* s : own) {
+    if (s->count != n) {
+      problems.push_back(fmt::format("{} is segment {}/{} but {} is segment {}/{}: segment "
+                                     "counts differ",
+                                     s->file, s->index, s->count, own[0]->file, own[0]->index, n));
+      continue;
+    }
+    auto [it, inserted] = seen.emplace(s->index, s->file);
     if (!inserted)
-      bad(fmt::format("segment {}/{} appears twice: {} and {}", s.index, n, it->second, s.file));
+      problems.push_back(fmt::format("segment {}/{} appears twice: {} and {}", s->index, n,
+                                     it->second, s->file));
   }
-  std::vector<std::string> missing;
   for (uint64_t i = 0; i < n; ++i)
-    if (!seen.count(i)) missing.push_back(fmt::format("{}/{}", i, n));
-  if (!missing.empty())
-    bad(fmt::format("segment{} {} {} missing: merge needs all {} segments of the plan",
-                    missing.size() > 1 ? "s" : "", fmt::join(missing, ", "),
-                    missing.size() > 1 ? "are" : "is", n));
+    if (!seen.count(i)) problems.push_back(fmt::format("segment {}/{} is missing", i, n));
+  // One --start-at for all (or none): segments on different schedules are not one run.
+  for (const Seg* s : own)
+    if (s->start_at != own[0]->start_at)
+      problems.push_back(fmt::format(
+          "{} has meta.start_at {} but {} has {}: segments of one run start at one instant",
+          s->file, s->start_at.empty() ? "null" : s->start_at, own[0]->file,
+          own[0]->start_at.empty() ? "null" : own[0]->start_at));
+  return problems;
+}
+
+json::object merge_reports(const std::vector<std::pair<std::string, json::object>>& reports) {
+  if (auto problems = merge_problems(reports); !problems.empty()) throw MergeError(problems);
+  const uint64_t n = reports[0]
+                         .second.at("meta")
+                         .as_object()
+                         .at("segment")
+                         .as_object()
+                         .at("count")
+                         .to_number<uint64_t>();
 
   // Merge streams and endpoints position by position.
   const json::object& first = reports[0].second;
@@ -430,6 +473,21 @@ json::object merge_reports(const std::vector<std::pair<std::string, json::object
   }
   meta["started_at"] = started;
   meta["ended_at"] = ended;
+  // How far apart the segments' first sends were (the started_at of each), in milliseconds.
+  std::optional<int64_t> first_ns, last_ns;
+  for (const auto& [file, r] : reports) {
+    const auto& m = r.at("meta").as_object();
+    auto it = m.find("started_at");
+    if (it == m.end() || !it->value().is_string()) continue;
+    auto t = core::parse_rfc3339(it->value().as_string());
+    if (!t) continue;
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
+    first_ns = first_ns ? std::min(*first_ns, ns) : ns;
+    last_ns = last_ns ? std::max(*last_ns, ns) : ns;
+  }
+  meta["start_skew_ms"] =
+      first_ns ? std::round(static_cast<double>(*last_ns - *first_ns) / 1e3) / 1e3 : 0.0;
+  if (!meta.contains("start_at")) meta["start_at"] = nullptr;
   meta["stopped_early"] = stopped_early;
   out["meta"] = meta;
 

@@ -35,8 +35,26 @@ void check_writable(const std::string& path);
 // Reads a report file; throws std::runtime_error naming the file and what is wrong.
 boost::json::object read_report(const std::string& path);
 
-// Merges segment reports of one plan. Refuses (std::runtime_error, naming the files) reports of
-// different plans, duplicate segments or missing segments.
+// Why segment reports cannot be merged: every problem, each naming its files.
+class MergeError : public std::runtime_error {
+ public:
+  explicit MergeError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// Every reason the reports cannot be merged, all at once: a file that is not a segment report
+// (or is already a merge), a foreign report (plan_hash other than the majority's, the first
+// file's on a tie), a different segment count, each duplicate segment (both files), each
+// missing segment, a meta.start_at that differs from the first report's. Empty: mergeable.
+std::vector<std::string> merge_problems(
+    const std::vector<std::pair<std::string, boost::json::object>>& reports);
+
+// Merges segment reports of one plan; throws MergeError (merge_problems) when they are not.
+// meta gets start_at (the segments' one instant, or null), started_at the earliest and
+// start_skew_ms (latest minus earliest started_at, ms, 3 decimals).
 boost::json::object merge_reports(
     const std::vector<std::pair<std::string, boost::json::object>>& reports);
 

@@ -300,9 +300,24 @@ void Worker::Impl::handle_event(Connection& c, uint32_t events, int64_t now) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(c, events, now);
 }
 
+// Closed model: the connections open at t = 0 (the open model's schedule waits by itself).
+// Sleeps in epoll on the wake fd, so stop() ends the wait; returns false when stopped.
+bool Worker::Impl::wait_for_start() {
+  epoll_event ev[1];
+  for (;;) {
+    if (stop_requested.load(std::memory_order_relaxed)) return false;
+    int64_t wait = setup.start_ns - core::monotonic_now_ns();
+    if (wait <= 0) return true;
+    timespec ts{static_cast<time_t>(wait / 1'000'000'000),
+                static_cast<long>(wait % 1'000'000'000)};
+    int n = epoll_pwait2(epfd, ev, 1, &ts, nullptr);
+    if (n < 0 && errno != EINTR) return true;
+  }
+}
+
 void Worker::Impl::run() {
   init();
-  if (closed_model) start_closed_connections();
+  if (closed_model && wait_for_start()) start_closed_connections();
   epoll_event events[kMaxEvents];
   for (;;) {
     int64_t now = core::monotonic_now_ns();
@@ -401,6 +416,8 @@ void Worker::drain_spans(std::vector<ClientSpanRecord>& into, uint64_t* dropped)
   *dropped += impl_->spans_dropped_mailbox;
   impl_->spans_dropped_mailbox = 0;
 }
+
+int64_t Worker::first_send_ns() const { return impl_->first_send_ns; }
 
 std::vector<std::string> Worker::error_samples() {
   std::lock_guard lock(impl_->mailbox_mu);

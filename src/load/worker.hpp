@@ -70,6 +70,9 @@ class Worker {
   void drain_spans(std::vector<ClientSpanRecord>& into, uint64_t* dropped);
   // A few distinct error messages seen (bounded), for the summary.
   std::vector<std::string> error_samples();
+  // CLOCK_MONOTONIC of the first request this worker wrote, 0 when none; read after run()
+  // returned (the thread's join orders it).
+  int64_t first_send_ns() const;
 
 
  private:

@@ -229,6 +229,7 @@ void Worker::Impl::write_request(Connection& c, int64_t now) {
   if (st.stream->keep_bodies) c.body.clear();
   c.write_off = 0;
   c.sent_ns = now;  // the timeout and service time run from the actual send
+  if (first_send_ns == 0) first_send_ns = now;  // the run's started_at
   // keep FIFO order by send time: move to the back
   st.inflight.unlink(&c);
   st.inflight.push_back(&c);

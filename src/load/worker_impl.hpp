@@ -57,6 +57,7 @@ struct Worker::Impl {
   std::mutex mailbox_mu;
   std::vector<std::string> errors_seen;  // bounded, guarded by mailbox_mu
   int64_t next_flush_ns = 0;
+  int64_t first_send_ns = 0;  // CLOCK_MONOTONIC of the first request written; 0: none yet
   bool closed_model = false;
   bool hook = false;          // plan.on_request is set
   std::string body_scratch;   // dynamic requests: the body, rendered before its length is sent
@@ -80,6 +81,7 @@ struct Worker::Impl {
   void init_stream(size_t i);
   // Closed model: every connection attempt carries its request from the start, so a refused
   // connection is counted as a request that failed to connect, as wrk counts it.
+  bool wait_for_start();
   void start_closed_connections();
   // Closed model: gives c the stream's next arrival index (k = seq * stride + first_k).
   void assign_closed(Connection& c, int64_t now);

@@ -1,6 +1,7 @@
 #include "scenarios/run_report.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -65,6 +66,57 @@ std::vector<ThresholdResult> evaluate_thresholds(const Scenario& scenario,
   return out;
 }
 
+std::vector<ThresholdResult> reevaluate_thresholds(const json::object& carrier,
+                                                   const json::object& report) {
+  std::vector<ThresholdResult> out;
+  auto th = carrier.find("thresholds");
+  if (th == carrier.end() || !th->value().is_object()) return out;
+  auto results = th->value().as_object().find("results");
+  if (results == th->value().as_object().end() || !results->value().is_array())
+    throw std::runtime_error("thresholds.results must be an array");
+  for (const auto& v : results->value().as_array()) {
+    const json::object* o = v.if_object();
+    const json::value* stream = o ? o->if_contains("stream") : nullptr;
+    const json::value* cond = o ? o->if_contains("condition") : nullptr;
+    if (!stream || !stream->is_string() || !cond || !cond->is_string())
+      throw std::runtime_error(
+          "thresholds.results[]: each result needs a string 'stream' and 'condition'");
+    Threshold t;
+    try {
+      t = parse_threshold(cond->as_string());
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("thresholds.results[].condition: {}", e.what()));
+    }
+    std::string name(stream->as_string());
+    if (name.empty()) {
+      out.push_back(evaluate_threshold(t, report, ""));
+    } else if (const json::object* stats = find_stream(report, name)) {
+      out.push_back(evaluate_threshold(t, *stats, name));
+    } else {
+      ThresholdResult r;
+      r.threshold = t;
+      r.stream = name;
+      r.actual_text = "stream did not run";
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+json::object thresholds_to_json(const std::vector<ThresholdResult>& thresholds) {
+  json::array th;
+  bool all = true;
+  for (const auto& r : thresholds) {
+    all = all && r.passed;
+    th.push_back(json::object{{"stream", r.stream},
+                              {"condition", r.threshold.text},
+                              {"actual", r.actual},
+                              {"actual_text", r.actual_text},
+                              {"passed", r.passed}});
+  }
+  return json::object{{"passed", all}, {"results", std::move(th)}};
+}
+
 json::object traffic_stats(const load::Plan& plan, const Scenario& scenario,
                            const json::object& report, const DemoClockSpec* clock,
                            double end_unix) {
@@ -115,17 +167,7 @@ void annotate_report(json::object& report, const Scenario& scenario,
                                     {"time_scale", clock->time_scale},
                                     {"duration_minutes", clock->duration_minutes}};
   report["scenario"] = std::move(sc);
-  json::array th;
-  bool all = true;
-  for (const auto& r : thresholds) {
-    all = all && r.passed;
-    th.push_back(json::object{{"stream", r.stream},
-                              {"condition", r.threshold.text},
-                              {"actual", r.actual},
-                              {"actual_text", r.actual_text},
-                              {"passed", r.passed}});
-  }
-  report["thresholds"] = json::object{{"passed", all}, {"results", std::move(th)}};
+  report["thresholds"] = thresholds_to_json(thresholds);
   if (stats) report["traffic_stats"] = *stats;
 }
 

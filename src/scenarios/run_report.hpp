@@ -16,6 +16,14 @@ namespace trafficsim::scenarios {
 std::vector<ThresholdResult> evaluate_thresholds(const Scenario& scenario,
                                                  const boost::json::object& report);
 
+// The thresholds a run report carries ("thresholds.results": each result's stream and
+// condition) evaluated again on `report` (the merge of segment reports). Empty when `carrier`
+// has none (a bench report). Throws std::runtime_error naming the field when they are malformed.
+std::vector<ThresholdResult> reevaluate_thresholds(const boost::json::object& carrier,
+                                                   const boost::json::object& report);
+// {"passed": all passed, "results": [{stream, condition, actual, actual_text, passed}, …]}.
+boost::json::object thresholds_to_json(const std::vector<ThresholdResult>& thresholds);
+
 // Seed 002's /admin/traffic-stats shape, one entry per stream:
 //   {"baseline": {"rpm", "requests", "errors", "error_rate": "0.4%", "error_ratio"},
 //    "demo": {"current_rpm", "demo_minute", "requests", "errors", "error_rate", "error_ratio"}}

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/histogram.hpp"
 #include "support/process.hpp"
 
@@ -536,11 +538,16 @@ class MergeCliTest : public BenchNginxTest {
     }
     return trafficsim(args);
   }
-  // A refusal: a normal non-zero exit (not a crash, not a hang) and one line saying why.
-  static void expect_refused(const ProcessResult& r) {
-    EXPECT_GT(r.exit_code, 0) << describe(r);
-    EXPECT_LT(r.exit_code, 128) << describe(r);
-    EXPECT_EQ(problem_lines(r.err).size(), 1u) << describe(r);
+  // A refusal: exit 2 (bad input) and one message: "cannot merge: N problems:", then one line
+  // per problem, all of them at once.
+  static void expect_refused(const ProcessResult& r, size_t problems) {
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    auto lines = problem_lines(r.err);
+    EXPECT_EQ(lines.size(), problems + 1) << describe(r);
+    if (!lines.empty())
+      EXPECT_NE(lines[0].find(fmt::format("cannot merge: {} problem", problems)),
+                std::string::npos)
+          << describe(r);
   }
 
   std::string seg_[3];
@@ -590,7 +597,7 @@ TEST_F(MergeCliTest, SegmentsSplitThePlanAndMergeIntoTheWhole) {
 
   // A merged report is not a segment: merging it again is refused, naming it.
   ProcessResult again = merge({merged, seg_[0]});
-  expect_refused(again);
+  expect_refused(again, 3);  // the merged report, and segments 1/3 and 2/3 missing
   EXPECT_NE(again.err.find(merged), std::string::npos) << describe(again);
 }
 
@@ -624,7 +631,7 @@ TEST_F(MergeCliTest, SegmentsOfOneCommandLineWithoutASeedMerge) {
 TEST_F(MergeCliTest, MergeRefusesAMissingSegment) {
   ASSERT_NO_FATAL_FAILURE(run_segments());
   ProcessResult r = merge({seg_[0], seg_[1]}, path("m.json"));
-  expect_refused(r);
+  expect_refused(r, 1);
   EXPECT_NE(r.err.find("2/3"), std::string::npos) << describe(r);
   EXPECT_NE(r.err.find("missing"), std::string::npos) << describe(r);
   EXPECT_FALSE(fs::exists(path("m.json")));
@@ -633,7 +640,7 @@ TEST_F(MergeCliTest, MergeRefusesAMissingSegment) {
 TEST_F(MergeCliTest, MergeRefusesADuplicateSegment) {
   ASSERT_NO_FATAL_FAILURE(run_segments());
   ProcessResult r = merge({seg_[0], seg_[0], seg_[1], seg_[2]}, path("m.json"));
-  expect_refused(r);
+  expect_refused(r, 1);
   EXPECT_NE(r.err.find("0/3"), std::string::npos) << describe(r);
   EXPECT_NE(r.err.find("twice"), std::string::npos) << describe(r);
   EXPECT_NE(r.err.find(seg_[0]), std::string::npos) << describe(r);
@@ -654,10 +661,10 @@ TEST_F(MergeCliTest, MergeRefusesAReportOfADifferentPlan) {
   for (const std::string& other : {other_seed, other_rate}) {
     SCOPED_TRACE(other);
     ProcessResult r = merge({seg_[0], seg_[1], other}, path("m.json"));
-    expect_refused(r);
+    expect_refused(r, 2);  // the foreign report, and so segment 2/3 missing
     EXPECT_NE(r.err.find(other), std::string::npos) << describe(r);
-    EXPECT_NE(r.err.find(seg_[0]), std::string::npos) << describe(r);
-    EXPECT_NE(r.err.find("different plan"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("another plan (plan_hash"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("segment 2/3 is missing"), std::string::npos) << describe(r);
     EXPECT_FALSE(fs::exists(path("m.json")));
   }
 }
@@ -672,11 +679,10 @@ TEST_F(BenchCliTest, MergeRefusesAFileThatIsNotAReport) {
     SCOPED_TRACE(f);
     std::vector<std::string> args = {"report", "merge", f};
     ProcessResult r = trafficsim(args);
-    EXPECT_GT(r.exit_code, 0) << describe(r);
-    EXPECT_LT(r.exit_code, 128) << describe(r);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
     auto lines = problem_lines(r.err);
-    ASSERT_EQ(lines.size(), 1u) << describe(r);
-    EXPECT_NE(lines[0].find(f), std::string::npos) << lines[0];
+    ASSERT_EQ(lines.size(), 2u) << describe(r);  // "cannot merge: 1 problem:" and the file's
+    EXPECT_NE(lines[1].find(f), std::string::npos) << lines[1];
   }
 }
 

@@ -68,3 +68,39 @@ TEST(ClockTest, ParseStartInstantRefusesWhatIsNotAnInstant) {
 
 }  // namespace
 }  // namespace trafficsim::core
+
+namespace {
+int64_t unix_ns_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+TEST(ClockTest, ParsesRfc3339WithFractionsAndOffsets) {
+  using trafficsim::core::parse_rfc3339;
+  auto z = parse_rfc3339("2026-12-02T21:00:00Z");
+  ASSERT_TRUE(z);
+  EXPECT_EQ(unix_ns_of(*z), 1'796'245'200LL * 1'000'000'000);
+  auto off = parse_rfc3339("2026-12-02T21:00:00.250+01:00");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(unix_ns_of(*off), (1'796'245'200LL - 3600) * 1'000'000'000 + 250'000'000);
+  auto ns = parse_rfc3339("2026-12-02t20:00:00.123456789-00:30");
+  ASSERT_TRUE(ns);
+  EXPECT_EQ(unix_ns_of(*ns), (1'796'245'200LL - 3600 + 1800) * 1'000'000'000 + 123'456'789);
+  EXPECT_EQ(trafficsim::core::format_rfc3339(*off, 6), "2026-12-02T20:00:00.250000Z");
+  for (const char* bad : {"", "2026-12-02", "2026-12-02T21:00:00", "2026-13-02T21:00:00Z",
+                          "2026-02-30T21:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T21:00:00.Z",
+                          "2026-12-02T21:00:00+0100", "2026-12-02T21:00:00Zjunk", "1796000000"})
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+}
+
+TEST(ClockTest, ParsesUnixSecondsToTheNanosecond) {
+  using trafficsim::core::parse_unix_seconds;
+  auto whole = parse_unix_seconds("1796000000");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(unix_ns_of(*whole), 1'796'000'000LL * 1'000'000'000);
+  auto half = parse_unix_seconds("1796000000.5");
+  ASSERT_TRUE(half);
+  EXPECT_EQ(unix_ns_of(*half), 1'796'000'000LL * 1'000'000'000 + 500'000'000);
+  for (const char* bad : {"", "-1", "1e9", "1796000000.", ".5", "12abc", "2026-12-02T21:00:00Z"})
+    EXPECT_FALSE(parse_unix_seconds(bad)) << bad;
+}

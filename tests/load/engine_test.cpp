@@ -409,7 +409,7 @@ TEST(Engine, MergeRefusesMissingDuplicateAndForeignSegments) {
   EXPECT_NE(message({{"a.json", s0}, {"b.json", s0}, {"c.json", s1}}).find("twice"),
             std::string::npos);
   std::string foreign = message({{"a.json", s0}, {"b.json", other}});
-  EXPECT_NE(foreign.find("different plan"), std::string::npos);
+  EXPECT_NE(foreign.find("another plan"), std::string::npos);
   EXPECT_NE(foreign.find("b.json"), std::string::npos);
   EXPECT_EQ(message({{"a.json", s0}, {"b.json", s1}}), "merged");
 }
@@ -432,6 +432,59 @@ TEST(Engine, SnapshotsArriveWhileRunning) {
   EXPECT_EQ(r.stats.total().requests, 160u);
   EXPECT_EQ(snaps.back().total.requests, r.stats.total().requests);
   EXPECT_FALSE(r.timeseries.empty());
+}
+
+}  // namespace
+}  // namespace trafficsim::load
+
+namespace trafficsim::load {
+namespace {
+
+// --start-at: the wait before t = 0 sleeps on the engine's fds, so stop() ends it at once and
+// nothing is sent.
+TEST(EngineStartAt, StopEndsTheWaitForTheStartAndNothingIsSent) {
+  TestServer server;
+  for (LoadModel model : {LoadModel::open, LoadModel::closed}) {
+    Plan p = open_plan(server.url("/"), 100, 1.0);
+    p.model = model;
+    p.streams[0].connections = 4;
+    p.start_at = std::chrono::system_clock::now() + 30s;
+    Engine engine(p);
+    std::atomic<bool> returned{false};
+    RunResult r;
+    std::thread t([&] {
+      r = engine.run();
+      returned = true;
+    });
+    const auto asked = std::chrono::steady_clock::now();
+    engine.stop();
+    t.join();
+    EXPECT_TRUE(returned);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "the wait was not interrupted";
+    EXPECT_EQ(r.stats.total().requests, 0u);
+    EXPECT_EQ(r.stats.total().dropped, 0u);
+    EXPECT_TRUE(r.stopped_early);
+    ASSERT_TRUE(r.start_at);
+    EXPECT_EQ(*r.start_at, *p.start_at);
+  }
+  EXPECT_EQ(server.requests(), 0u);
+}
+
+// Closed model: the connections open at start_at, not before; started_at is the first send.
+TEST(EngineStartAt, ClosedModelStartsAtTheInstantAndEndsAtStartPlusDuration) {
+  TestServer server;
+  Plan p = open_plan(server.url("/"), 100, 0.5, 1);
+  p.model = LoadModel::closed;
+  p.streams[0].connections = 2;
+  const auto at = std::chrono::system_clock::now() + 300ms;
+  p.start_at = at;
+  Engine engine(p);
+  RunResult r = engine.run();
+  EXPECT_GT(r.stats.total().requests, 0u);
+  EXPECT_GE(r.started_at, at - 1ms);
+  EXPECT_LT(r.started_at, at + 50ms);
+  EXPECT_NEAR(r.duration_s, 0.5, 1e-6);
+  EXPECT_FALSE(r.stopped_early);
 }
 
 }  // namespace
