@@ -166,7 +166,11 @@ std::optional<double> parse_start_instant(std::string_view text, std::string* er
                 "' is neither RFC 3339 with a time zone (2026-12-02T21:30:00Z, "
                 "2026-12-02T22:30:00+01:00) nor Unix seconds (1796247000, 1796247000.25)");
   }
-  const double secs = std::chrono::duration<double>(t->time_since_epoch()).count();
+  // Whole seconds and the fraction apart: the nanosecond count as one double would lose digits.
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count();
+  const double secs = static_cast<double>(ns / 1'000'000'000) +
+                      static_cast<double>(ns % 1'000'000'000) / 1e9;
   if (secs < 0) return fail("'" + std::string(text) + "' is before 1970");
   if (secs >= 4102444800.0) return fail("'" + std::string(text) + "' is after 2099: not a start time");
   return secs;
