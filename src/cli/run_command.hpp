@@ -14,6 +14,7 @@ struct RunOptions {
   std::string mode, scenario, file;
   std::string rate, duration, samples, max_rps, endpoints, hard_cap;
   std::string time_scale;
+  std::string segment;  // --segment i/n
   std::vector<std::string> sets;
   bool checkout = false;
   bool verbose = false;

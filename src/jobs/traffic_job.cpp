@@ -107,7 +107,12 @@ TrafficJob::TrafficJob(scenarios::Scenario scenario, std::map<std::string, std::
   b.hard_cap = s.hard_cap;
   b.clock = s.clock;
   b.now_unix = core::unix_now_s();
+  if (s.seed_from_plan) {
+    b.seed = 0;
+    b.seed = std::stoull(scenarios::build_plan(impl_->scenario, b).hash(), nullptr, 16);
+  }
   impl_->plan = scenarios::build_plan(impl_->scenario, b);
+  if (s.segment) impl_->plan.segment = *s.segment;
   impl_->plan.on_request = s.on_request;
   impl_->plan.start_at = s.start_at;
   if (s.client_source) s.client_source->attach(impl_->plan);

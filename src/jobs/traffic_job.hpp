@@ -40,6 +40,11 @@ struct TrafficJobSettings {
   TargetChoice builtin;  // the built-in target's catalog and seed (its url field is ignored)
   std::optional<std::chrono::nanoseconds> duration;  // default: the scenario's
   uint64_t seed = 1;
+  // --segment i/n: only arrivals k with k mod n = i (load::Plan::segment). With seed_from_plan
+  // the seed is derived from the plan itself (its hash with seed 0), so every segment of the
+  // same command draws the same arrivals.
+  std::optional<load::Segment> segment;
+  bool seed_from_plan = false;
   int threads = 0;  // 0: one per core
   std::optional<double> hard_cap;
   // --start-at: the plan's t = 0 as a wall-clock instant (load::Plan::start_at); unset: now.
