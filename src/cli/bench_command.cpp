@@ -9,6 +9,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/arguments.hpp"
+#include "cli/metrics_listen.hpp"
+#include "cli/target_command.hpp"
+#include "jobs/client_source.hpp"
 #include "jobs/client_tracing.hpp"
 #include "telemetry/otlp_exporter.hpp"
 #include "cli/progress.hpp"
@@ -41,6 +44,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--segment", o.segment,
                   "Run only segment i of n (arrivals k with k mod n = i), e.g. 0/4");
   cmd->add_option("--start-at", o.start_at, kStartAtHelp);
+  cmd->add_option("--metrics-listen", o.metrics_listen, kMetricsListenHelp);
+  cmd->add_option("--metrics-linger", o.metrics_linger, kMetricsLingerHelp);
   cmd->add_option("--json", o.json_path, "Write the JSON report here (atomically)");
   cmd->add_option("--seed", o.seed, "Random seed (default: derived from the plan, the same on every segment; recorded in the report)");
   cmd->add_flag("--poisson", o.poisson, "Open model: Poisson arrivals instead of uniform spacing");
@@ -146,6 +151,26 @@ int bench_checked(const BenchOptions& o) {
     tracer = std::make_unique<jobs::ClientTracer>(plan, exporter, nullptr);
     tracer->attach(plan);
   }
+  // --metrics-listen: the run's statistics on /metrics while it goes, labelled with the segment.
+  std::shared_ptr<jobs::ClientSource> client_source;
+  std::unique_ptr<MetricsListener> metrics_listener;
+  std::chrono::nanoseconds metrics_linger{0};
+  if (!o.metrics_linger.empty()) {
+    if (o.metrics_listen.empty())
+      throw UsageError("--metrics-linger: needs --metrics-listen (nothing serves /metrics)");
+    metrics_linger = parse_duration_arg(o.metrics_linger, "--metrics-linger");
+  }
+  if (!o.metrics_listen.empty()) {
+    const auto [host, port] = parse_listen_arg(o.metrics_listen, "--metrics-listen");
+    client_source = std::make_shared<jobs::ClientSource>();
+    client_source->attach(plan);
+    try {
+      metrics_listener = std::make_unique<MetricsListener>(host, port, client_source, plan.segment);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "trafficsim bench: --metrics-listen: {}\n", e.what());
+      return kExitRunFailed;
+    }
+  }
   auto engine = std::make_unique<load::Engine>(plan);
   // Handlers first: a signal after the "Running" line must stop the run, not kill it.
   int stop_fd = install_stop_signals();
@@ -167,6 +192,9 @@ int bench_checked(const BenchOptions& o) {
   for (const auto& n : plan.notes) fmt::print("  {} {}\n", out_style.yellow("note:"), n);
   if (plan.start_at)
     fmt::print("  {}\n", start_at_line(*plan.start_at, std::chrono::system_clock::now()));
+  if (metrics_listener)
+    fmt::print("  metrics on {} (segment {}/{})\n", metrics_listener->url(), plan.segment.index,
+               plan.segment.count);
   std::fflush(stdout);
 
   ProgressLine progress(stderr, o.quiet);
@@ -185,7 +213,9 @@ int bench_checked(const BenchOptions& o) {
     if (auto* e = report.if_contains("export"); e && e->is_object())
       fmt::print("  {}\n", out_style.dim(export_summary(e->as_object())));
   }
-  return present_report(report, o.json_path, out_style, "trafficsim bench");
+  const int rc = present_report(report, o.json_path, out_style, "trafficsim bench");
+  if (metrics_listener) metrics_listener->linger(metrics_linger, stop_fd);
+  return rc;
 }
 
 }  // namespace

@@ -25,6 +25,8 @@ struct BenchOptions {
   std::string timeout = "5s";
   std::string segment;
   std::string start_at;  // --start-at: RFC 3339 or Unix seconds
+  std::string metrics_listen;  // --metrics-listen [HOST]:PORT
+  std::string metrics_linger;  // --metrics-linger DURATION
   std::string json_path;
   std::string seed;
   bool poisson = false;

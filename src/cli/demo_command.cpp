@@ -35,6 +35,7 @@
 #include "cli/incident_wiring.hpp"
 #include "cli/monitor_flags.hpp"
 #include "jobs/monitor_runner.hpp"
+#include "jobs/segment_watch.hpp"
 #include "jobs/target_session.hpp"
 #include "load/report.hpp"
 #include "scenarios/builtin.hpp"
@@ -493,12 +494,42 @@ int serve_checked(ServeOptions& o) {
     fmt::print(stderr, "{}: {}\n", cmd, e.what());
     return kExitRunFailed;
   }
-  auto monitors = make_monitor_runner(o.control.monitors, st, 1, jobs::url_scrape(target + "/metrics"),
-                                     target + "/metrics");
+  // A distributed run's segments (--segments, --segments-prometheus): charted on the Metrics page
+  // as one source, listed at /api/v1/telemetry/segments, and the monitors' source when asked
+  // (--monitor-source segments).
+  std::unique_ptr<jobs::SegmentWatch> watch;
+  if (!o.segments.empty() || !o.segments_prometheus.empty()) {
+    try {
+      watch = std::make_unique<jobs::SegmentWatch>(
+          jobs::SegmentWatchOptions{o.segments, o.segments_prometheus});
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  MonitorFlags monitor_flags = o.control.monitors;
+  auto target_scrape = jobs::url_scrape(target + "/metrics");
+  std::string target_scrape_name = target + "/metrics";
+  if (monitor_flags.source == kSegmentsSourceName) {
+    if (!watch)
+      throw UsageError("--monitor-source segments: give the segments (--segments URL... or "
+                       "--segments-prometheus URL)");
+    monitor_flags.source.clear();
+    target_scrape = [w = watch.get()](std::string*) -> std::optional<std::string> {
+      return w->exposition();
+    };
+    target_scrape_name = kSegmentsSourceName;
+  }
+  auto monitors = make_monitor_runner(monitor_flags, st, 1, std::move(target_scrape),
+                                      target_scrape_name);
   control::ControlApi api(*manager, control::RequestGuard(guard_options(c, o.control, server->port())));
   if (monitors) api.set_monitors([m = monitors.get()] { return m->to_json(); });
   control::TelemetryApi telemetry_api;  // the Traces and Logs pages: the jobs' own spans and logs
   add_job_sources(telemetry_api, manager->options());
+  if (watch) {
+    telemetry_api.add_source(
+        {"segments", nullptr, nullptr, nullptr, [w = watch.get()] { return w->exposition(); }});
+    telemetry_api.set_segments([w = watch.get()] { return w->to_json(); });
+  }
   api.set_telemetry(&telemetry_api);
   std::unique_ptr<incidents::IncidentStore> store;
   try {
@@ -519,6 +550,7 @@ int serve_checked(ServeOptions& o) {
     return 2;
   }
   bridge_monitors_to_incidents(monitors.get(), &incident_api, st);
+  if (watch) watch->start();
   api_ptr.store(&api);
   server->start();
   if (monitors) monitors->start();
@@ -526,6 +558,14 @@ int serve_checked(ServeOptions& o) {
   fmt::print("{}\n", url);
   fmt::print("{} Open {} in a browser; every job aims at {} (Ctrl+C stops).\n",
              st.bold("trafficsim serve:"), st.cyan(url), target);
+  if (watch) {
+    const auto j = watch->to_json();
+    fmt::print("  watching a distributed run: {} ({} of {} segments answered; the Metrics page "
+               "charts their sum)\n",
+               o.segments_prometheus.empty() ? fmt::format("{} segment URLs", o.segments.size())
+                                             : "Prometheus " + o.segments_prometheus,
+               j.at("up").as_int64(), j.at("known").as_int64());
+  }
   std::fflush(stdout);
   wait_for_stop(stop_fd);
   fmt::print(stderr, "{}: stopping\n", cmd);
@@ -539,6 +579,7 @@ int serve_checked(ServeOptions& o) {
   finish_demo_export(mo, nullptr);
   api_ptr.store(nullptr);
   server->stop();
+  if (watch) watch->stop();
   return rc;
 }
 
@@ -573,6 +614,14 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_option("--target-api-key", o.target_api_key,
                   "The target's /admin key, for starting a trafficsim target's Black Friday "
                   "clock (default: TRAFFICSIM_TARGET_API_KEY, else --api-key)");
+  cmd->add_option("--segments", o.segments,
+                  "Watch a distributed run: each segment's /metrics (run --segment i/n "
+                  "--metrics-listen; a URL or HOST:PORT), scraped every second and charted as "
+                  "their sum on the Metrics page")
+      ->expected(1, -1);
+  cmd->add_option("--segments-prometheus", o.segments_prometheus,
+                  "Watch a distributed run through the Prometheus that scrapes its segments "
+                  "(its /federate, every series with a segments label)");
   add_control_flags(cmd, o.control);
   return cmd;
 }

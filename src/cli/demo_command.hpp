@@ -39,6 +39,9 @@ struct ServeOptions {
   ControlFlags control;
   std::string target;
   std::string target_api_key;  // the target's /admin key (default: TRAFFICSIM_TARGET_API_KEY)
+  // A distributed run to watch (jobs/segment_watch.hpp): segments' /metrics, or a Prometheus.
+  std::vector<std::string> segments;
+  std::string segments_prometheus;
 };
 
 CLI::App* add_demo_command(CLI::App& app, DemoOptions& options);

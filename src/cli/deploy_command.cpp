@@ -140,6 +140,10 @@ bool dns_label(const std::string& s, size_t max_len) {
   return s.front() != '-' && s.back() != '-';
 }
 
+// Each segment pod's --metrics-listen port (annotated for Prometheus); the pod serves on for
+// --metrics-linger 30s after its run, one common scrape interval, so its final counts are read.
+constexpr int kSegmentMetricsPort = 9464;
+
 // Names get suffixes (-plan, -reports, -merge) and Job pods more: keep room for them.
 constexpr size_t kMaxName = 40;
 
@@ -301,7 +305,11 @@ int render(const DeployK8sOptions& o) {
                                    "--start-at",
                                    start_text,
                                    "--json",
-                                   "/reports/segment-$(JOB_COMPLETION_INDEX).json"};
+                                   "/reports/segment-$(JOB_COMPLETION_INDEX).json",
+                                   "--metrics-listen",
+                                   fmt::format("0.0.0.0:{}", kSegmentMetricsPort),
+                                   "--metrics-linger",
+                                   "30s"};
   if (!o.target_url.empty()) {
     args.push_back("--url");
     args.push_back(o.target_url);
@@ -340,13 +348,25 @@ int render(const DeployK8sOptions& o) {
                        "  completionMode: Indexed\n  completions: {3}\n  parallelism: {3}\n"
                        "  # A retried segment starts after --start-at; one retry at most.\n"
                        "  backoffLimit: 1\n"
-                       "  template:\n    metadata:\n      labels:\n{4}    spec:\n"
+                       "  template:\n    metadata:\n      labels:\n{4}"
+                       "      # The segment's live /metrics (--metrics-listen), labelled "
+                       "segment=\"I\": a Prometheus\n"
+                       "      # that honours these annotations sums the run while it goes "
+                       "(docs/scale-out.md).\n"
+                       "      annotations:\n"
+                       "        prometheus.io/scrape: \"true\"\n"
+                       "        prometheus.io/port: \"{13}\"\n"
+                       "        prometheus.io/path: \"/metrics\"\n"
+                       "    spec:\n"
                        "      restartPolicy: Never\n"
                        "      containers:\n"
                        "        - name: trafficsim\n"
                        "          image: {5}\n"
                        "          command: [\"trafficsim\"]\n"
                        "          args: {6}\n"
+                       "          ports:\n"
+                       "            - name: metrics\n"
+                       "              containerPort: {13}\n"
                        "          env:\n"
                        "            - name: JOB_COMPLETION_INDEX\n"
                        "              valueFrom:\n"
@@ -369,7 +389,7 @@ int render(const DeployK8sOptions& o) {
                        q(name), q(ns), labels(name, "segments", 4), n, labels(name, "segments", 8),
                        q(o.image), flow_list(args), res.cpu_request_m, res.memory_request_mi,
                        res.cpu_limit_m, res.memory_limit_mi, q(name + "-plan"),
-                       q(name + "-reports"))});
+                       q(name + "-reports"), kSegmentMetricsPort)});
   files.push_back(
       {"merge-job.yaml",
        header(fmt::format(

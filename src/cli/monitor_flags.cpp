@@ -26,8 +26,8 @@ void add_monitor_flags(CLI::App* cmd, MonitorFlags& f, bool default_on) {
   cmd->add_option("--monitors", f.file, "Monitors file (docs/monitors.md) instead of the built-ins");
   cmd->add_option("--monitor-source", f.source,
                   "What the monitors read: a Prometheus /metrics URL, or 'client' for the load "
-                  "engine's own statistics (run, play; their default with --url). Default: the "
-                  "target's /metrics");
+                  "engine's own statistics (run, play; their default with --url), or 'segments' for "
+                  "the distributed run serve --segments watches. Default: the target's /metrics");
   if (default_on) cmd->add_flag("--no-monitors", f.off, "Do not evaluate monitors");
   cmd->add_flag("--fail-on-alert", f.fail_on_alert, "Exit 3 when a monitor alerted");
 }

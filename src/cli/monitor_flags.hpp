@@ -31,6 +31,8 @@ struct MonitorFlags {
 void add_monitor_flags(CLI::App* cmd, MonitorFlags& flags, bool default_on);
 
 inline constexpr const char* kClientSourceName = "client";
+// serve --segments: the monitors read the distributed run's segments (jobs/segment_watch.hpp).
+inline constexpr const char* kSegmentsSourceName = "segments";
 
 // run and play: do the monitors read the client-side source? With --monitor-source client, and
 // by default when the target is external (--url: its metrics may not exist or may not name the

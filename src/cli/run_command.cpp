@@ -12,8 +12,10 @@
 
 #include "cli/arguments.hpp"
 #include "cli/live_view.hpp"
+#include "cli/metrics_listen.hpp"
 #include "cli/scenario_printing.hpp"
 #include "cli/signals.hpp"
+#include "cli/target_command.hpp"
 #include "cli/terminal.hpp"
 #include "jobs/target_session.hpp"
 #include "jobs/traffic_job.hpp"
@@ -55,6 +57,8 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
                   "Replace the sample emails (a YAML list of {subject, sender, body})");
   cmd->add_option("--set", o.sets, "Set a scenario variable: NAME=VALUE (repeatable)");
   cmd->add_flag("--verbose", o.verbose, "Log every request on stderr (costs throughput)");
+  cmd->add_option("--metrics-listen", o.metrics_listen, kMetricsListenHelp);
+  cmd->add_option("--metrics-linger", o.metrics_linger, kMetricsLingerHelp);
   cmd->add_option("--segment", o.segment,
                   "Run only segment i of n (arrivals k with k mod n = i), e.g. 0/4; without "
                   "--seed the seed is derived from the plan, so n machines running the same "
@@ -190,6 +194,17 @@ int run_checked(RunOptions& o) {
     settings.segment = parse_segment_arg(o.segment, "--segment");
     settings.seed_from_plan = common.seed_text.empty();
   }
+  std::optional<std::pair<std::string, uint16_t>> metrics_at;
+  std::chrono::nanoseconds metrics_linger{0};
+  if (!o.metrics_linger.empty()) {
+    if (o.metrics_listen.empty())
+      throw UsageError("--metrics-linger: needs --metrics-listen (nothing serves /metrics)");
+    metrics_linger = parse_duration_arg(o.metrics_linger, "--metrics-linger");
+  }
+  if (!o.metrics_listen.empty()) {
+    metrics_at = parse_listen_arg(o.metrics_listen, "--metrics-listen");
+    if (!settings.client_source) settings.client_source = std::make_shared<jobs::ClientSource>();
+  }
   settings.threads = common.threads;
   settings.start_at = common.start_at;
   if (o.verbose) settings.on_request = verbose_request_logger(sc);
@@ -207,6 +222,19 @@ int run_checked(RunOptions& o) {
   print_plan(stdout, sc, job.plan(), out_style);
   if (common.start_at)
     fmt::print("  {}\n", start_at_line(*common.start_at, std::chrono::system_clock::now()));
+  std::unique_ptr<MetricsListener> metrics_listener;
+  if (metrics_at) {
+    try {
+      metrics_listener = std::make_unique<MetricsListener>(
+          metrics_at->first, metrics_at->second, settings.client_source, job.plan().segment);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "{}: --metrics-listen: {}\n", cmd, e.what());
+      return kExitRunFailed;
+    }
+    fmt::print("  metrics on {} (segment {}/{})\n", metrics_listener->url(),
+               job.plan().segment.index, job.plan().segment.count);
+    std::fflush(stdout);  // a scraper reads the port from this line while the run goes
+  }
 
   LiveView live(stderr, common.quiet || o.verbose);
   live.follow(job);
@@ -229,6 +257,7 @@ int run_checked(RunOptions& o) {
     if (int code = write_report(cmd, common.json_path, outcome.report); code != kExitOk) return code;
   }
   std::fflush(stdout);
+  if (metrics_listener) metrics_listener->linger(metrics_linger, stop_fd);
   if (settings.segment && !settings.segment->whole() && !outcome.thresholds.empty()) {
     // One segment's figures are a share of the run: thresholds are judged on the whole, by
     // `report merge` (exit 3 there), never per instance.

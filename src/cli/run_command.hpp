@@ -14,7 +14,9 @@ struct RunOptions {
   std::string mode, scenario, file;
   std::string rate, duration, samples, max_rps, endpoints, hard_cap;
   std::string time_scale;
-  std::string segment;  // --segment i/n
+  std::string segment;         // --segment i/n
+  std::string metrics_listen;  // --metrics-listen [HOST]:PORT
+  std::string metrics_linger;  // --metrics-linger DURATION
   std::vector<std::string> sets;
   bool checkout = false;
   bool verbose = false;

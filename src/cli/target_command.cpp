@@ -20,13 +20,13 @@
 
 namespace trafficsim::cli {
 
-std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text) {
+std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text, const std::string& flag) {
   std::string host = "127.0.0.1";
   std::string port_text = text;
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      throw UsageError(fmt::format("invalid --listen '{}': expected [ADDRESS]:PORT", text));
+      throw UsageError(fmt::format("invalid {} '{}': expected [ADDRESS]:PORT", flag, text));
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
   } else if (auto colon = text.rfind(':'); colon != std::string::npos) {
@@ -38,7 +38,8 @@ std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text) {
   if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() ||
       port > 65535)
     throw UsageError(fmt::format(
-        "invalid --listen '{}': the port must be a number from 0 to 65535 (0: a free port)", text));
+        "invalid {} '{}': the port must be a number from 0 to 65535 (0: a free port)", flag,
+        text));
   return {host, static_cast<uint16_t>(port)};
 }
 

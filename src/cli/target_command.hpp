@@ -34,6 +34,7 @@ CLI::App* add_target_command(CLI::App& app, TargetCommandOptions& options);
 int run_target(const TargetCommandOptions& options);
 
 // "host:port", "[v6]:port", ":port" or "port" -> host and port; throws UsageError naming --listen.
-std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text);
+std::pair<std::string, uint16_t> parse_listen_arg(const std::string& text,
+                                                 const std::string& flag = "--listen");
 
 }  // namespace trafficsim::cli

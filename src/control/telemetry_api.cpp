@@ -26,6 +26,7 @@ namespace {
 constexpr std::string_view kTraces = "/api/v1/traces";
 constexpr std::string_view kLogs = "/api/v1/logs";
 constexpr std::string_view kMetrics = "/api/v1/telemetry/metrics";
+constexpr std::string_view kSegments = "/api/v1/telemetry/segments";
 
 [[noreturn]] void bad(std::string_view field, std::string message) {
   throw ApiFailure(ApiError{400, "invalid_value", std::string(field), std::move(message)});
@@ -493,6 +494,10 @@ boost::json::object TelemetryApi::logs_json(std::string_view query) const {
   return json::object{{"records", std::move(out)}, {"cursor", cursor}, {"truncated", truncated}};
 }
 
+void TelemetryApi::set_segments(std::function<boost::json::object()> segments) {
+  segments_ = std::move(segments);
+}
+
 boost::json::object TelemetryApi::metrics_json() { return metrics_->sample_and_render(sources()); }
 
 void TelemetryApi::route(const http::ServerRequest& req, const http::Reply& reply,
@@ -513,6 +518,10 @@ void TelemetryApi::route(const http::ServerRequest& req, const http::Reply& repl
   }
   if (path == kLogs) return reply.send(json_response(200, logs_json(req.query())));
   if (path == kMetrics) return reply.send(json_response(200, metrics_json()));
+  if (path == kSegments && segments_) return reply.send(json_response(200, segments_()));
+  if (path == kSegments)
+    return reply.send(not_found("no distributed run is watched (serve --segments URL... or "
+                                "--segments-prometheus URL)"));
   reply.send(not_found(fmt::format("no route for {} {}", req.method, path)));
 }
 

@@ -7,6 +7,7 @@
 //   GET /api/v1/traces/{trace_id}                                             one trace's spans
 //   GET /api/v1/logs?after=CURSOR&level=&limit=                               the live tail
 //   GET /api/v1/telemetry/metrics                                             chart-ready series
+//   GET /api/v1/telemetry/segments        a distributed run's segments (serve --segments; 404 else)
 //
 // Every route is a GET behind the key rule (as /api/v1/monitors). Thread-safe: handlers run on
 // the server's io threads; the source list and the metrics history each have a mutex.
@@ -16,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "control/request_guard.hpp"
 #include "http/server.hpp"
@@ -37,6 +40,9 @@ struct TelemetrySource {
   const telemetry::SpanBuffer* spans = nullptr;
   const telemetry::LogBuffer* logs = nullptr;
   const telemetry::Registry* registry = nullptr;
+  // Or an exposition from elsewhere (the segments of a distributed run, jobs::SegmentWatch),
+  // read when there is no registry.
+  std::function<std::string()> exposition;
 };
 
 class TelemetryApi {
@@ -52,6 +58,10 @@ class TelemetryApi {
   void add_source(TelemetrySource source);
   void remove_source(std::string_view name);
   std::vector<TelemetrySource> sources() const;
+
+  // The answer of GET /api/v1/telemetry/segments (serve --segments: jobs::SegmentWatch::to_json);
+  // without one the route is 404. Set before the server starts.
+  void set_segments(std::function<boost::json::object()> segments);
 
   static bool is_telemetry_path(std::string_view path);
   // Answers a request under /api/v1/traces, /api/v1/logs or /api/v1/telemetry (after the Host
@@ -77,6 +87,7 @@ class TelemetryApi {
   mutable std::mutex sources_mutex_;
   std::vector<TelemetrySource> sources_;
   std::unique_ptr<TelemetryMetrics> metrics_;
+  std::function<boost::json::object()> segments_;
 };
 
 }  // namespace trafficsim::control

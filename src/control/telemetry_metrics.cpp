@@ -173,6 +173,8 @@ boost::json::object TelemetryMetrics::sample_and_render(
       if (source.registry != nullptr)
         reduce_into(sample.values, source.name,
                     telemetry::parse_exposition(source.registry->expose()));
+      else if (source.exposition)
+        reduce_into(sample.values, source.name, telemetry::parse_exposition(source.exposition()));
     lock.lock();
     if (history_.empty() || now - history_.back().t >= kMinInterval) {
       history_.push_back(std::move(sample));

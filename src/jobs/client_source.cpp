@@ -38,7 +38,12 @@ int counter_index(const load::Stream& s, std::string_view name) {
 // Text-format writing: `name{labels} value` lines.
 class Writer {
  public:
-  void type(std::string_view name, std::string_view kind) {
+  void type(std::string_view name, std::string_view kind, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += '\n';
     out_ += "# TYPE ";
     out_ += name;
     out_ += ' ';
@@ -161,7 +166,7 @@ std::string ClientSource::exposition() const {
   Writer w;
   std::lock_guard lock(mu_);
   std::map<std::string, Llm> llm;  // by traffic type
-  w.type("http_requests_total", "counter");
+  w.type("http_requests_total", "counter", "Requests the load generator completed, by endpoint, method, status (or transport error) and traffic type.");
   for (const auto& [key, s] : series_) {
     const auto& [endpoint, method, traffic] = key;
     for (const auto& [status, n] : s.by_status)
@@ -185,21 +190,21 @@ std::string ClientSource::exposition() const {
     l.token_answers += s.token_answers;
     l.tokens += s.tokens;
   }
-  w.type("http_request_duration_seconds", "histogram");
+  w.type("http_request_duration_seconds", "histogram", "Service latency seen by the load generator (actual send to whole response).");
   for (const auto& [key, s] : series_) {
     const auto& [endpoint, method, traffic] = key;
     histogram_lines(w, "http_request_duration_seconds",
                     {{"endpoint", endpoint}, {"method", method}, {"traffic_type", traffic}},
                     s.buckets, s.latency_count, s.latency_sum_s);
   }
-  w.type("llm_request_duration_seconds", "histogram");
+  w.type("llm_request_duration_seconds", "histogram", "Service latency of the classify (LLM) requests, seen by the load generator.");
   for (const auto& [traffic, l] : llm)
     histogram_lines(w, "llm_request_duration_seconds", {{"traffic_type", traffic}}, l.buckets,
                     l.latency_count, l.latency_sum_s);
-  w.type("llm_requests_total", "counter");
+  w.type("llm_requests_total", "counter", "Classify (LLM) requests the load generator completed.");
   for (const auto& [traffic, l] : llm)
     w.sample("llm_requests_total", {{"traffic_type", traffic}}, static_cast<double>(l.requests));
-  w.type("llm_errors_total", "counter");
+  w.type("llm_errors_total", "counter", "Classify (LLM) answers outside 2xx and transport errors, seen by the load generator.");
   for (const auto& [traffic, l] : llm)
     for (const auto& [status, n] : l.errors)
       w.sample("llm_errors_total", {{"traffic_type", traffic}, {"status", status}},
@@ -208,7 +213,7 @@ std::string ClientSource::exposition() const {
   for (const auto& [traffic, l] : llm) any_tokens = any_tokens || l.has_tokens;
   if (any_tokens) {
     // Only _sum and _count are known (a mean), so the histogram has its +Inf bucket alone.
-    w.type("llm_tokens_per_request", "histogram");
+    w.type("llm_tokens_per_request", "histogram", "Input plus output tokens per 2xx classify answer, from the response bodies.");
     for (const auto& [traffic, l] : llm) {
       if (!l.has_tokens) continue;
       w.sample("llm_tokens_per_request_bucket", {{"traffic_type", traffic}},

@@ -24,12 +24,17 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "core/histogram.hpp"
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 
 namespace {
@@ -154,6 +159,20 @@ double pct(const json::object& report, const char* q) {
   return report.at("latency").at("corrected").at(std::string(q) + "_us").to_number<double>();
 }
 
+// The segments' corrected-latency histograms decoded and added.
+std::optional<trafficsim::core::LatencyHistogram> union_histogram(const fs::path& reports, int n) {
+  std::optional<trafficsim::core::LatencyHistogram> whole;
+  for (int i = 0; i < n; ++i) {
+    json::object r = read_json(reports / fmt::format("segment-{}.json", i));
+    auto h = trafficsim::core::LatencyHistogram::decode_compressed_base64(
+        r.at("latency").at("corrected").at("histogram").as_string());
+    if (!h) return std::nullopt;
+    if (!whole) whole = std::move(*h);
+    else whole->merge(*h);
+  }
+  return whole;
+}
+
 TEST(ScaleOut, SegmentsOnSeparateHostsMergeExactlyAndAreJudgedOnTheWhole) {
   Hosts hosts(kHosts);
   if (!hosts.enabled())
@@ -231,6 +250,12 @@ TEST(ScaleOut, SegmentsOnSeparateHostsMergeExactlyAndAreJudgedOnTheWhole) {
       hi = std::max(hi, c.at("max_us").to_number<double>());
     }
     const auto& c = merged.at("latency").at("corrected").as_object();
+    // Percentiles of the merge are exactly those of the segments' histograms added together.
+    const auto whole = union_histogram(dir.path / "reports", kHosts);
+    ASSERT_TRUE(whole.has_value());
+    EXPECT_EQ(static_cast<uint64_t>(whole->count()), count);
+    for (auto [q, p] : {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p99", 99.0}})
+      EXPECT_EQ(pct(merged, q), static_cast<double>(whole->percentile(p))) << q;
     EXPECT_EQ(num(c.at("count")), count);
     EXPECT_NEAR(c.at("sum_us").to_number<double>(), sum, 1.0);
     EXPECT_EQ(c.at("min_us").to_number<double>(), lo);
@@ -246,8 +271,14 @@ TEST(ScaleOut, SegmentsOnSeparateHostsMergeExactlyAndAreJudgedOnTheWhole) {
   json::object one = read_json(single_path);
   EXPECT_EQ(num(one.at("requests")), num(merged.at("requests")));
   EXPECT_EQ(one.at("thresholds").at("passed"), merged.at("thresholds").at("passed"));
+  // The body of the distribution is the fixed 30 ms delay on both sides: p50 and p90 agree to
+  // within 3 ms. p99 of 300 requests is the third-slowest one, which measures how the shared
+  // 2-core machine scheduled the target at that moment (CI measured 35.9 ms single, 41.5 ms
+  // merged, with three client processes beside the target): a looser bound there. That the
+  // merge itself is exact is checked above against the union of the segments' histograms.
   for (const char* q : {"p50", "p90", "p99"}) {
-    EXPECT_NEAR(pct(merged, q), pct(one, q), 3000.0) << q << " (µs)";
+    const double within = std::string_view(q) == "p99" ? 15'000.0 : 3'000.0;
+    EXPECT_NEAR(pct(merged, q), pct(one, q), within) << q << " (µs)";
     EXPECT_GE(pct(merged, q), 30'000.0) << q << ": the fixed delay";
   }
 
@@ -271,6 +302,269 @@ TEST(ScaleOut, SegmentsOnSeparateHostsMergeExactlyAndAreJudgedOnTheWhole) {
   EXPECT_EQ(failing.exit_code, 3) << failing.out << failing.err;
   EXPECT_NE(failing.out.find("p50 < 10ms"), std::string::npos) << failing.out;
 
+  target.send_signal(SIGTERM);
+  target.wait(10s);
+}
+
+// --metrics-listen: while a segment runs, its /metrics carries the run's own families with
+// segment="i" and segments="n" on every sample, which promtool accepts as an exposition.
+TEST(ScaleOut, EachSegmentServesItsLiveMetricsWithASegmentLabel) {
+  TempDir dir;
+  BackgroundProcess target({kBinary, "target", "--listen", "127.0.0.1:0", "--catalog-rows", "1000",
+                            "--data-dir", (dir.path / "data").string(), "--access-log", "off",
+                            "--threads", "1"});
+  ASSERT_TRUE(target.wait_for_stdout("listening on http://127.0.0.1:", 60s));
+  const std::string tout = target.current_stdout();
+  const std::string url =
+      tout.substr(tout.find("http://127.0.0.1:"), tout.find('\n') - tout.find("http://127.0.0.1:"));
+  BackgroundProcess seg({kBinary, "run", "--mode", "normal_traffic", "--rate", "40", "--duration",
+                         "4s", "--url", url, "--segment", "1/2", "--metrics-listen",
+                         "127.0.0.1:0", "-q"});
+  ASSERT_TRUE(seg.wait_for_stdout("metrics on http://127.0.0.1:", 20s)) << seg.current_stderr();
+  const std::string out = seg.current_stdout();
+  const auto at = out.find("metrics on http://127.0.0.1:") + std::string("metrics on http://127.0.0.1:").size();
+  const auto port = static_cast<uint16_t>(std::atoi(out.c_str() + at));
+  ASSERT_GT(port, 0) << out;
+  // The first drain (500 ms) brings the first counts: poll until they are there.
+  std::string page;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = trafficsim::testing::http_call(port, "GET", "/metrics");
+    ASSERT_EQ(r.status, 200);
+    page = r.body;
+    if (page.find("http_requests_total{") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);  // polling a condition with a deadline
+  }
+  EXPECT_NE(page.find("trafficsim_segment_info{segment=\"1\",segments=\"2\"} 1"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("http_requests_total{segment=\"1\",segments=\"2\","), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("http_request_duration_seconds_bucket{segment=\"1\",segments=\"2\","),
+            std::string::npos);
+  const fs::path file = dir.path / "metrics.txt";
+  std::ofstream(file) << page;
+  // promtool reads the exposition on stdin.
+  ProcessResult promtool = run({"sh", "-c", "promtool check metrics < " + file.string()}, 10s);
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+  EXPECT_EQ(trafficsim::testing::http_call(port, "GET", "/other").status, 404);
+  ProcessResult done = seg.wait(20s);
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+  // Bad addresses are refused naming the flag.
+  ProcessResult bad = run({kBinary, "run", "--mode", "normal_traffic", "--url", url,
+                           "--metrics-listen", "127.0.0.1:99999"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--metrics-listen"), std::string::npos) << bad.err;
+  target.send_signal(SIGTERM);
+  target.wait(10s);
+}
+
+
+// The demo target on a free loopback port; returns its URL.
+std::string start_target(BackgroundProcess& target) {
+  if (!target.wait_for_stdout("listening on http://127.0.0.1:", 60s)) return {};
+  const std::string out = target.current_stdout();
+  const auto at = out.find("http://127.0.0.1:");
+  return out.substr(at, out.find_first_of(" \n", at) - at);
+}
+
+uint16_t port_after(const std::string& out, const std::string& marker) {
+  const auto at = out.find(marker);
+  if (at == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::atoi(out.c_str() + at + marker.size()));
+}
+
+json::object get_json(uint16_t port, const std::string& path) {
+  auto r = trafficsim::testing::http_call(port, "GET", path);
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+uint64_t total_requests(const json::object& segments) {
+  const auto* r = segments.if_contains("requests");
+  return r ? r->to_number<uint64_t>() : 0;
+}
+
+int64_t up_count(const json::object& segments) {
+  const auto* r = segments.if_contains("up");
+  return r ? r->as_int64() : -1;
+}
+
+// Two segments of one plan, each with --metrics-listen, started on one --start-at: the segments'
+// commands, their /metrics ports.
+struct LiveSegments {
+  std::vector<std::unique_ptr<BackgroundProcess>> procs;
+  std::vector<uint16_t> ports;
+};
+
+LiveSegments start_segments(const fs::path& plan, const std::string& url, int n,
+                            const std::string& linger) {
+  LiveSegments live;
+  const std::string start_at = fmt::format(
+      "{:.3f}", std::chrono::duration<double>(
+                    (std::chrono::system_clock::now() + 2s).time_since_epoch())
+                    .count());
+  for (int i = 0; i < n; ++i)
+    live.procs.push_back(std::make_unique<BackgroundProcess>(std::vector<std::string>{
+        kBinary, "run", "-f", plan.string(), "--url", url, "--segment", fmt::format("{}/{}", i, n),
+        "--start-at", start_at, "--metrics-listen", "127.0.0.1:0", "--metrics-linger", linger,
+        "-t", "1", "-q"}));
+  for (auto& p : live.procs) {
+    if (!p->wait_for_stdout("metrics on http://127.0.0.1:", 20s)) return live;
+    live.ports.push_back(port_after(p->current_stdout(), "metrics on http://127.0.0.1:"));
+  }
+  return live;
+}
+
+// serve --segments: the dashboard's view of a distributed run, from the segments' own /metrics.
+// While it runs the segments are up and counting; at the end the sum is exactly the plan, and
+// it stays so once the segments are gone. The Metrics page charts the sum as one source.
+TEST(ScaleOut, ServeWatchesADistributedRunAndCountsExactlyThePlan) {
+  TempDir dir;
+  BackgroundProcess target({kBinary, "target", "--listen", "127.0.0.1:0", "--catalog-rows", "500",
+                            "--data-dir", (dir.path / "data").string(), "--access-log", "off",
+                            "--threads", "1"});
+  const std::string url = start_target(target);
+  ASSERT_FALSE(url.empty()) << target.current_stdout() << target.current_stderr();
+  const fs::path plan = dir.path / "plan.yaml";
+  std::ofstream(plan) << "name: watched\nduration: 3s\nstreams:\n  - name: api\n    rate: 100\n"
+                         "    requests:\n      - path: /health\n";
+  LiveSegments live = start_segments(plan, url, 2, "4s");
+  ASSERT_EQ(live.ports.size(), 2u);
+
+  BackgroundProcess serve({kBinary, "serve", "--target", url, "--listen", "127.0.0.1:0",
+                           "--no-monitors", "--segments",
+                           fmt::format("127.0.0.1:{}", live.ports[0]),
+                           fmt::format("http://127.0.0.1:{}/metrics", live.ports[1])});
+  ASSERT_TRUE(serve.wait_for_stdout("watching a distributed run", 20s))
+      << serve.current_stdout() << serve.current_stderr();
+  const uint16_t port = port_after(serve.current_stdout(), "http://127.0.0.1:");
+  ASSERT_GT(port, 0);
+
+  // Exactly the plan once both segments drained their last interval (their /metrics linger).
+  json::object seen;
+  bool both_up = false;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = get_json(port, "/api/v1/telemetry/segments");
+    if (up_count(seen) == 2 && total_requests(seen) > 0) both_up = true;
+    if (total_requests(seen) == 300) break;
+    std::this_thread::sleep_for(100ms);  // polling a condition with a deadline
+  }
+  EXPECT_TRUE(both_up) << json::serialize(seen);
+  EXPECT_EQ(total_requests(seen), 300u) << json::serialize(seen);
+  EXPECT_EQ(seen.at("known").as_int64(), 2);
+  for (const auto& s : seen.at("segments").as_array())
+    EXPECT_EQ(s.at("requests").to_number<uint64_t>(), 150u) << json::serialize(s);
+  EXPECT_EQ(seen.at("segments").as_array().at(1).at("segment").as_string(), "1");
+
+  // The Metrics page: a request-rate series of the source "segments".
+  json::object metrics = get_json(port, "/api/v1/telemetry/metrics");
+  bool charted = false;
+  for (const auto& chart : metrics.at("charts").as_array()) {
+    if (chart.at("id").as_string() != "request_rate") continue;
+    for (const auto& series : chart.at("series").as_array())
+      if (series.at("source").as_string() == "segments") charted = true;
+  }
+  EXPECT_TRUE(charted) << json::serialize(metrics);
+
+  for (auto& p : live.procs) EXPECT_EQ(p->wait(20s).exit_code, 0);
+  // The segments are gone: down, and their counts stay in the sum.
+  const auto gone = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < gone) {
+    seen = get_json(port, "/api/v1/telemetry/segments");
+    if (up_count(seen) == 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(up_count(seen), 0) << json::serialize(seen);
+  EXPECT_EQ(total_requests(seen), 300u);
+  serve.send_signal(SIGINT);
+  EXPECT_EQ(serve.wait(10s).exit_code, 0);
+
+  // Bad flags: named, exit 2.
+  ProcessResult bad = run({kBinary, "serve", "--target", url, "--listen", "127.0.0.1:0",
+                           "--segments", "ftp://x/"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--segments"), std::string::npos) << bad.err;
+  bad = run({kBinary, "serve", "--target", url, "--listen", "127.0.0.1:0", "--monitor-source",
+             "segments"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--monitor-source segments"), std::string::npos) << bad.err;
+  bad = run({kBinary, "run", "--mode", "normal_traffic", "--url", url, "--metrics-linger", "5s"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--metrics-linger"), std::string::npos) << bad.err;
+  target.send_signal(SIGTERM);
+  target.wait(10s);
+}
+
+// The same through a real Prometheus that scrapes the segments (as it would in Kubernetes):
+// serve --segments-prometheus reads its /federate, and the sum of the segment-labelled series is
+// the plan. Skips, saying so, without a prometheus binary (scripts/setup.sh installs it).
+TEST(ScaleOut, ServeReadsADistributedRunThroughPrometheus) {
+  std::string prometheus;
+  for (const char* p : {"/usr/bin/prometheus", "/usr/local/bin/prometheus"})
+    if (fs::exists(p)) prometheus = p;
+  if (prometheus.empty()) GTEST_SKIP() << "prometheus not installed (Debian package prometheus)";
+  TempDir dir;
+  BackgroundProcess target({kBinary, "target", "--listen", "127.0.0.1:0", "--catalog-rows", "500",
+                            "--data-dir", (dir.path / "data").string(), "--access-log", "off",
+                            "--threads", "1"});
+  const std::string url = start_target(target);
+  ASSERT_FALSE(url.empty()) << target.current_stdout() << target.current_stderr();
+  const fs::path plan = dir.path / "plan.yaml";
+  std::ofstream(plan) << "name: federated\nduration: 3s\nstreams:\n  - name: api\n    rate: 100\n"
+                         "    requests:\n      - path: /health\n";
+  // Prometheus first (it takes a while to be ready), scraping two ports the segments will take.
+  const int p0 = trafficsim::testing::free_port(), p1 = trafficsim::testing::free_port();
+  const int prom_port = trafficsim::testing::free_port();
+  const fs::path config = dir.path / "prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                           "  - job_name: trafficsim-segments\n    static_configs:\n"
+                           "      - targets: [\"127.0.0.1:" << p0 << "\", \"127.0.0.1:" << p1
+                        << "\"]\n";
+  BackgroundProcess prom({prometheus, "--config.file=" + config.string(),
+                          "--storage.tsdb.path=" + (dir.path / "tsdb").string(),
+                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)});
+  const auto ready_by = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < ready_by && prom.running() &&
+         trafficsim::testing::http_call(static_cast<uint16_t>(prom_port), "GET", "/-/ready", {},
+                                        {}, 1s)
+                 .status != 200)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(prom.running()) << prom.current_stderr();
+
+  const std::string start_at = fmt::format(
+      "{:.3f}", std::chrono::duration<double>(
+                    (std::chrono::system_clock::now() + 2s).time_since_epoch())
+                    .count());
+  std::vector<std::unique_ptr<BackgroundProcess>> segs;
+  for (int i = 0; i < 2; ++i)
+    segs.push_back(std::make_unique<BackgroundProcess>(std::vector<std::string>{
+        kBinary, "run", "-f", plan.string(), "--url", url, "--segment", fmt::format("{}/2", i),
+        "--start-at", start_at, "--metrics-listen", fmt::format("127.0.0.1:{}", i == 0 ? p0 : p1),
+        "--metrics-linger", "4s", "-t", "1", "-q"}));
+  BackgroundProcess serve({kBinary, "serve", "--target", url, "--listen", "127.0.0.1:0",
+                           "--no-monitors", "--segments-prometheus",
+                           fmt::format("http://127.0.0.1:{}", prom_port)});
+  ASSERT_TRUE(serve.wait_for_stdout("watching a distributed run", 20s))
+      << serve.current_stdout() << serve.current_stderr();
+  const uint16_t port = port_after(serve.current_stdout(), "http://127.0.0.1:");
+  json::object seen;
+  const auto deadline = std::chrono::steady_clock::now() + 25s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen = get_json(port, "/api/v1/telemetry/segments");
+    if (total_requests(seen) == 300) break;
+    std::this_thread::sleep_for(200ms);  // polling a condition with a deadline
+  }
+  EXPECT_EQ(seen.at("mode").as_string(), "prometheus");
+  EXPECT_EQ(total_requests(seen), 300u) << json::serialize(seen);
+  EXPECT_EQ(seen.at("known").as_int64(), 2) << json::serialize(seen);
+  for (auto& p : segs) EXPECT_EQ(p->wait(20s).exit_code, 0) << p->current_stderr();
+  serve.send_signal(SIGINT);
+  EXPECT_EQ(serve.wait(10s).exit_code, 0);
+  prom.send_signal(SIGTERM);
+  prom.wait(10s);
   target.send_signal(SIGTERM);
   target.wait(10s);
 }

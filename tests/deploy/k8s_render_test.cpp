@@ -76,7 +76,14 @@ TEST(DeployK8s, RendersFourIndexedSegmentsThatTheSchemaAccepts) {
                        "args: [\"run\", \"-f\", \"/plan/scenario.yaml\", \"--segment\", "
                        "\"$(JOB_COMPLETION_INDEX)/4\", \"--start-at\", \"2026-12-02T21:30:00Z\", "
                        "\"--json\", \"/reports/segment-$(JOB_COMPLETION_INDEX).json\", "
+                       "\"--metrics-listen\", \"0.0.0.0:9464\", \"--metrics-linger\", \"30s\", "
                        "\"--url\", \"http://shop.load.svc:8080\"]"))
+      << job;
+  // Each pod's live /metrics, announced to a Prometheus that discovers pods by annotation.
+  EXPECT_TRUE(contains(job, "        prometheus.io/scrape: \"true\"\n"
+                            "        prometheus.io/port: \"9464\"\n"))
+      << job;
+  EXPECT_TRUE(contains(job, "            - name: metrics\n              containerPort: 9464\n"))
       << job;
   EXPECT_TRUE(contains(job, "batch.kubernetes.io/job-completion-index")) << job;
   // Sized from the plan: 20 req/s / 4 = 5 req/s per pod; the target is external (35 us).

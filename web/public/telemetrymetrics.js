@@ -2,7 +2,10 @@
 // chart per series group the server sends — request rates, request durations, query times,
 // connection-pool waits, job durations (p50 / p95 per interval) and the cache hit ratio — with
 // the wall clock on the x axis. A chart whose series set changes is rebuilt; otherwise only its
-// data are replaced.
+// data are replaced. Under `serve --segments` the page also lists the distributed run's segments
+// (GET /api/v1/telemetry/segments: up or not, requests, errors, the last scrape); their sum is
+// the source "segments" of the charts. Without a distributed run that route is 404 and the
+// panel stays hidden (and is not asked again).
 import { getJson } from './api.js';
 import { el } from './waterfall.js';
 
@@ -80,9 +83,49 @@ export function watchTelemetryMetrics() {
     }, data, c.holder);
   }
 
+  const segmentsPanel = $('segments-panel');
+  let segmentsWatched = true; // until the server says 404
+  const count = (n) => Number(n).toLocaleString('en-US');
+
+  function drawSegments(answer) {
+    segmentsPanel.hidden = false;
+    segmentsPanel.dataset.up = String(answer.up);
+    segmentsPanel.dataset.known = String(answer.known);
+    segmentsPanel.dataset.requests = String(answer.requests);
+    const via = answer.mode === 'prometheus' ? ` through Prometheus ${answer.source}` : '';
+    $('segments-summary').textContent =
+      `· ${answer.up} of ${answer.known} segments answering${via} · ${count(answer.requests)} requests, ${count(answer.errors)} error${answer.errors === 1 ? '' : 's'}`;
+    const now = Date.now() / 1000;
+    const rows = answer.segments.map((s) => {
+      const age = s.last_scrape_unix == null ? 'never' : `${Math.max(0, now - s.last_scrape_unix).toFixed(0)} s ago`;
+      const label = s.segment === '' ? '–' : `${s.segment}/${s.segments || '?'}`;
+      return el('tr', { className: s.up ? 'segment-row up' : 'segment-row down', dataset: { segment: s.segment, up: String(s.up) } },
+        el('td', { text: label }),
+        el('td', { className: 'mono', text: s.name }),
+        el('td', { className: s.up ? 'ok' : 'bad', text: s.up ? 'up' : 'down', title: s.error || '' }),
+        el('td', { className: 'num', text: count(s.requests) }),
+        el('td', { className: 'num', text: count(s.errors) }),
+        el('td', { text: s.up ? age : `${age} · ${s.error}` }));
+    });
+    $('segment-rows').replaceChildren(...rows);
+  }
+
+  async function pollSegments() {
+    if (!segmentsWatched) return;
+    try {
+      drawSegments(await getJson('/api/v1/telemetry/segments'));
+    } catch (error) {
+      if (error.status === 404) {
+        segmentsWatched = false;
+        segmentsPanel.hidden = true;
+      }
+    }
+  }
+
   async function poll() {
     clearTimeout(timer);
     if (!visible) return;
+    await pollSegments();
     try {
       const answer = await getJson('/api/v1/telemetry/metrics');
       note.textContent = answer.t.length
