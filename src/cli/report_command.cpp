@@ -51,10 +51,21 @@ ReportCommands add_report_command(CLI::App& app, ReportOptions& options) {
 
 namespace {
 
-// The inputs with each directory replaced by its *.json files, sorted by name. A directory
-// without any is a problem (added to *problems).
+// The inputs with each directory replaced by its *.json files, sorted by name, except `output`
+// (the merge's own --json: a merge Job run again over its reports directory must not read the
+// merged report of the last run as a segment). A directory without any is a problem (added to
+// *problems).
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
+                                       const std::string& output,
                                        std::vector<std::string>* problems) {
+  std::error_code out_ec;
+  const std::filesystem::path out_path =
+      output.empty() ? std::filesystem::path() : std::filesystem::weakly_canonical(output, out_ec);
+  auto is_output = [&](const std::filesystem::path& p) {
+    if (out_path.empty() || out_ec) return false;
+    std::error_code ec;
+    return std::filesystem::weakly_canonical(p, ec) == out_path && !ec;
+  };
   std::vector<std::string> files;
   for (const auto& in : inputs) {
     std::error_code ec;
@@ -64,7 +75,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs,
     }
     std::vector<std::string> found;
     for (const auto& e : std::filesystem::directory_iterator(in, ec))
-      if (e.path().extension() == ".json" && e.is_regular_file(ec))
+      if (e.path().extension() == ".json" && e.is_regular_file(ec) && !is_output(e.path()))
         found.push_back(e.path().string());
     if (ec) problems->push_back(fmt::format("cannot list directory '{}': {}", in, ec.message()));
     else if (found.empty()) problems->push_back(fmt::format("directory '{}' has no *.json files", in));
@@ -104,7 +115,7 @@ int run_report_merge(const ReportMergeOptions& o) {
   // Every problem is found before any is reported: one message lists them all (exit 2).
   std::vector<std::string> problems;
   std::vector<std::pair<std::string, boost::json::object>> reports;
-  for (const auto& path : expand_inputs(o.inputs, &problems)) {
+  for (const auto& path : expand_inputs(o.inputs, o.json_path, &problems)) {
     try {
       reports.emplace_back(path, load::read_report(path));
     } catch (const std::exception& e) {

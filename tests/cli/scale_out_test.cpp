@@ -159,6 +159,23 @@ double pct(const json::object& report, const char* q) {
   return report.at("latency").at("corrected").at(std::string(q) + "_us").to_number<double>();
 }
 
+// The container args of a rendered Job (`args: [...]`, JSON string syntax), or empty.
+std::vector<std::string> pod_args(const fs::path& manifest) {
+  std::ifstream in(manifest);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto at = line.find("args: [");
+    if (at == std::string::npos) continue;
+    boost::system::error_code ec;
+    json::value v = json::parse(line.substr(at + 6), ec);
+    if (ec || !v.is_array()) return {};
+    std::vector<std::string> out;
+    for (const auto& a : v.as_array()) out.emplace_back(a.as_string());
+    return out;
+  }
+  return {};
+}
+
 // The segments' corrected-latency histograms decoded and added.
 std::optional<trafficsim::core::LatencyHistogram> union_histogram(const fs::path& reports, int n) {
   std::optional<trafficsim::core::LatencyHistogram> whole;
@@ -214,25 +231,63 @@ TEST(ScaleOut, SegmentsOnSeparateHostsMergeExactlyAndAreJudgedOnTheWhole) {
       "{:.3f}", std::chrono::duration<double>(
                     (std::chrono::system_clock::now() + 3s).time_since_epoch())
                     .count());
+  // The command lines are the Kubernetes Job's own: rendered by `deploy k8s` for this plan and
+  // start, with the pod's paths mapped to the test's (the ConfigMap's /plan, the claim's
+  // /reports) and the index filled in as Kubernetes would; /metrics on a free loopback port,
+  // no linger, one thread.
+  const fs::path k8s = dir.path / "k8s";
+  ProcessResult rendered =
+      run({kBinary, "deploy", "k8s", "--segments", std::to_string(kHosts), "-f", plan.string(),
+           "--start-at", start_at, "--target-url", url, "-o", k8s.string()});
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.out << rendered.err;
+  const std::vector<std::string> job_args = pod_args(k8s / "job.yaml");
+  const std::vector<std::string> merge_args = pod_args(k8s / "merge-job.yaml");
+  ASSERT_FALSE(job_args.empty());
+  ASSERT_FALSE(merge_args.empty());
+  auto as_here = [&](const std::vector<std::string>& args, int index) {
+    std::vector<std::string> argv{kBinary};
+    for (size_t k = 0; k < args.size(); ++k) {
+      std::string a = args[k];
+      if (a == "--metrics-linger") {  // the pod's 30 s for Prometheus's last scrape: none here
+        ++k;
+        continue;
+      }
+      if (k > 0 && args[k - 1] == "--metrics-listen") a = "127.0.0.1:0";
+      for (auto [from, to] : {std::pair<std::string, std::string>{"/plan/scenario.yaml", plan.string()},
+                              {"/reports", (dir.path / "reports").string()},
+                              {"$(JOB_COMPLETION_INDEX)", std::to_string(index)}})
+        for (size_t at = a.find(from); at != std::string::npos; at = a.find(from, at + to.size()))
+          a.replace(at, from.size(), to);
+      argv.push_back(a);
+    }
+    return argv;
+  };
   std::vector<std::unique_ptr<BackgroundProcess>> segments;
-  for (int i = 0; i < kHosts; ++i)
-    segments.push_back(std::make_unique<BackgroundProcess>(hosts.exec_in(
-        hosts.host(i),
-        {kBinary, "run", "-f", plan.string(), "--url", url, "--segment",
-         fmt::format("{}/{}", i, kHosts), "--start-at", start_at, "-t", "1", "-q", "--json",
-         (dir.path / "reports" / fmt::format("segment-{}.json", i)).string()})));
   fs::create_directories(dir.path / "reports");
+  for (int i = 0; i < kHosts; ++i) {
+    std::vector<std::string> argv = as_here(job_args, i);
+    argv.insert(argv.end(), {"-t", "1", "-q"});
+    segments.push_back(std::make_unique<BackgroundProcess>(hosts.exec_in(hosts.host(i), argv)));
+  }
   for (int i = 0; i < kHosts; ++i) {
     ProcessResult r = segments[i]->wait(30s);
     ASSERT_EQ(r.exit_code, 0) << "segment " << i << " judges nothing alone\n" << r.out << r.err;
   }
 
-  // The merge: exactly the plan, judged on the whole.
-  const fs::path merged_path = dir.path / "merged.json";
-  ProcessResult m = run({kBinary, "report", "merge", (dir.path / "reports").string(), "--json",
-                         merged_path.string()});
+  // The merge: the merge Job's command line (a dry run of that step on these reports), exactly
+  // the plan, judged on the whole.
+  const fs::path merged_path = dir.path / "reports" / "merged.json";
+  ProcessResult m = run(as_here(merge_args, 0));
   ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
-  json::object merged = read_json(merged_path);
+  ASSERT_TRUE(fs::exists(merged_path)) << m.out;
+  // merged.json now sits beside the segments, as on the claim: the merge Job run again skips
+  // its own output and writes the same figures.
+  const std::string first_merge = json::serialize(read_json(merged_path).at("latency"));
+  ProcessResult again = run(as_here(merge_args, 0));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(json::serialize(read_json(merged_path).at("latency")), first_merge);
+  fs::rename(merged_path, dir.path / "merged.json");
+  json::object merged = read_json(dir.path / "merged.json");
   EXPECT_EQ(num(merged.at("requests")) + num(merged.at("dropped")), 300u);
   EXPECT_EQ(num(merged.at("dropped")), 0u);
   EXPECT_TRUE(merged.at("thresholds").at("passed").as_bool()) << json::serialize(merged.at("thresholds"));
