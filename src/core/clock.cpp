@@ -91,6 +91,10 @@ TimePoint from_ns(int64_t ns) {
 
 }  // namespace
 
+// Seconds whose nanosecond count still fits an int64 (about year 2255 either side of 1970):
+// beyond, the multiplication would overflow (UBSan found 99999999999 seconds).
+constexpr int64_t kMaxNanosecondSeconds = 9'000'000'000;
+
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   size_t pos = 0;
   auto expect = [&](char c) {
@@ -134,6 +138,7 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 59) return std::nullopt;
   const int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
   const int64_t secs = days * 86400 + *h * 3600 + *mi * 60 + *se - offset_min * 60;
+  if (secs > kMaxNanosecondSeconds || secs < -kMaxNanosecondSeconds) return std::nullopt;
   return from_ns(secs * 1'000'000'000 + *frac);
 }
 
@@ -149,6 +154,7 @@ std::optional<TimePoint> parse_unix_seconds(std::string_view text) {
   if (n == 0) return std::nullopt;
   auto frac = fraction_ns(text, &pos);
   if (!frac || pos != text.size()) return std::nullopt;
+  if (secs > kMaxNanosecondSeconds) return std::nullopt;
   return from_ns(secs * 1'000'000'000 + *frac);
 }
 

@@ -59,7 +59,8 @@ TEST(ClockTest, ParseStartInstantRefusesWhatIsNotAnInstant) {
   for (const char* bad : {"", "soon", "2025-12-01T17:31:56", "2025-12-01 17:31:56Z",
                           "2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-12-01T24:00:00Z",
                           "2025-12-01T17:31:56.Z", "2025-12-01T17:31:56+1:00", "1.2.3", "-5",
-                          "99999999999", "2025-12-01T17:31:56Zjunk"}) {
+                          "99999999999", "2025-12-01T17:31:56Zjunk", "9999-12-31T23:59:59Z",
+                          "0001-01-01T00:00:00Z", "9000000001", "2263-01-01T00:00:00Z"}) {
     std::string err;
     EXPECT_FALSE(parse_start_instant(bad, &err).has_value()) << bad;
     EXPECT_FALSE(err.empty()) << bad;
