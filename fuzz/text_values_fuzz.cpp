@@ -2,6 +2,7 @@
 // --start-at instants (RFC 3339, Unix seconds), RFC 3339 in webhooks, W3C traceparent (a parsed
 // value prints back to the same 55 characters), percent-decoding and query parameters. Which
 // parser reads the input is chosen by its first byte, so each sees the whole input.
+#include <cmath>
 #include <string>
 
 #include "core/clock.hpp"
@@ -16,10 +17,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = fuzz_text(data + 1, size - 1);
   switch (data[0] % 6) {
     case 0:
-      if (auto d = trafficsim::core::parse_duration(text)) TS_FUZZ_CHECK(d->count() > 0);
+      // Zero parses ("0s"); the field's limit check decides whether it is allowed.
+      if (auto d = trafficsim::core::parse_duration(text)) TS_FUZZ_CHECK(d->count() >= 0);
       break;
     case 1:
-      if (auto r = trafficsim::core::parse_rate_rps(text)) TS_FUZZ_CHECK(*r >= 0);
+      // Zero and negative come back as parsed for the caller to name; what is not a finite
+      // number must never pass the limit check.
+      if (auto r = trafficsim::core::parse_rate_rps(text); r && !std::isfinite(*r))
+        TS_FUZZ_CHECK(!trafficsim::core::rate_limit_error(*r).empty());
       break;
     case 2:
       {

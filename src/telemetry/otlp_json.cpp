@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -486,7 +487,8 @@ PartialSuccess partial_from_proto(std::string_view body) {
         if ((k >> 3) == 1 && (k & 7) == 0) {
           uint64_t v = 0;
           if (!read_varint(q, qend, &v)) return {};
-          out.rejected = static_cast<int64_t>(v);
+          // int64 on the wire: above INT64_MAX is a negative count, which means nothing.
+          out.rejected = v > static_cast<uint64_t>(INT64_MAX) ? 0 : static_cast<int64_t>(v);
         } else if ((k >> 3) == 2 && (k & 7) == 2) {
           uint64_t len2 = 0;
           if (!read_varint(q, qend, &len2) || len2 > static_cast<uint64_t>(qend - q)) return {};
@@ -512,15 +514,18 @@ PartialSuccess partial_from_json(std::string_view body) {
   if (partial == nullptr || !partial->is_object()) return out;
   for (const auto& [key, value] : partial->get_object()) {
     if (key.starts_with("rejected")) {
+      // A count: negative reads as nothing rejected, beyond int64 as the most there can be (the
+      // exporter bounds it by the batch). The fuzzer found 1.1e19 read back as negative.
       if (value.is_int64()) {
-        out.rejected = value.get_int64();
+        out.rejected = std::max<int64_t>(0, value.get_int64());
       } else if (value.is_uint64()) {
-        out.rejected = static_cast<int64_t>(value.get_uint64());
+        out.rejected = static_cast<int64_t>(
+            std::min<uint64_t>(value.get_uint64(), static_cast<uint64_t>(INT64_MAX)));
       } else if (value.is_string()) {
         int64_t v = 0;
         const auto& s = value.get_string();
         auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) out.rejected = v;
+        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) out.rejected = std::max<int64_t>(0, v);
       }
     } else if (key == "errorMessage" && value.is_string()) {
       out.error_message = std::string(value.get_string());

@@ -586,6 +586,22 @@ TEST(OtlpEncodingTest, EmptyOrUnreadableAnswersRejectNothing) {
   EXPECT_EQ(parse_partial_success(bytes({0xff}), false).rejected, 0) << "a truncated varint";
 }
 
+// Counts outside [0, INT64_MAX] (found by fuzz/otlp_response_fuzz.cpp: 1.1e19 read back as a
+// negative count): negative means nothing, beyond int64 the most there can be.
+TEST(OtlpEncodingTest, PartialSuccessCountsAreNeverNegative) {
+  EXPECT_EQ(parse_partial_success(R"({"partialSuccess":{"rejectedSpans":11111111111111111111}})",
+                                  true)
+                .rejected,
+            INT64_MAX);
+  EXPECT_EQ(parse_partial_success(R"({"partialSuccess":{"rejectedSpans":-4}})", true).rejected, 0);
+  EXPECT_EQ(parse_partial_success(R"({"partialSuccess":{"rejectedSpans":"-4"}})", true).rejected,
+            0);
+  // rejected_spans = -1 as an int64 varint (ten bytes).
+  const std::string minus_one = bytes({0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0x01});
+  EXPECT_EQ(parse_partial_success(minus_one, false).rejected, 0);
+}
+
 // ---------------------------------------------------------------- OTEL_* configuration
 
 EnvLookup env_of(std::map<std::string, std::string> vars) {
