@@ -373,7 +373,7 @@ TEST(ScaleOut, EachSegmentServesItsLiveMetricsWithASegmentLabel) {
   const std::string url =
       tout.substr(tout.find("http://127.0.0.1:"), tout.find('\n') - tout.find("http://127.0.0.1:"));
   BackgroundProcess seg({kBinary, "run", "--mode", "normal_traffic", "--rate", "40", "--duration",
-                         "4s", "--url", url, "--segment", "1/2", "--metrics-listen",
+                         "6s", "--url", url, "--segment", "1/2", "--metrics-listen",
                          "127.0.0.1:0", "-q"});
   ASSERT_TRUE(seg.wait_for_stdout("metrics on http://127.0.0.1:", 20s)) << seg.current_stderr();
   const std::string out = seg.current_stdout();
@@ -385,8 +385,7 @@ TEST(ScaleOut, EachSegmentServesItsLiveMetricsWithASegmentLabel) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     auto r = trafficsim::testing::http_call(port, "GET", "/metrics");
-    ASSERT_EQ(r.status, 200);
-    page = r.body;
+    if (r.status == 200) page = r.body;
     if (page.find("http_requests_total{") != std::string::npos) break;
     std::this_thread::sleep_for(100ms);  // polling a condition with a deadline
   }
