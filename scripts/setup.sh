@@ -18,6 +18,8 @@ PACKAGES=(
   prometheus prometheus-alertmanager
   # the dashboard's assets (npm ci) and its browser tests (Debian's Chromium, no download)
   nodejs chromium
+  # the libFuzzer targets (scripts/fuzz.sh: clang's -fsanitize=fuzzer, docs/fuzzing.md)
+  clang
 )
 # Debian's npm, unless the Node.js already here brings its own (NodeSource's nodejs does, and
 # conflicts with Debian's npm package).
