@@ -3,7 +3,8 @@
 // (build/src/generated/root.js; later versions dropped it). tests/support/otlp_receiver.hpp runs
 // it for the C++ conformance tests.
 //
-//   node tests/telemetry/node/otlp_receiver.mjs      prints {"port":N} as its first stdout line
+//   node tests/telemetry/node/otlp_receiver.mjs [PORT]   prints {"port":N} as its first stdout
+//                                                        line (PORT: default 0, a free one)
 //
 // POST /v1/traces, /v1/metrics, /v1/logs
 //   Content-Encoding: gzip is gunzipped. application/x-protobuf goes through
@@ -398,7 +399,7 @@ server.on('clientError', (err, socket) => {
   if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
 });
 server.keepAliveTimeout = 5000;
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
