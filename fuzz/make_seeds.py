@@ -94,6 +94,63 @@ def main(out):
     write(out, "report_merge", "seed-two", json.dumps(seg(0)) + "\0" + json.dumps(seg(1)))
     write(out, "report_merge", "seed-dup", json.dumps(seg(0)) + "\0" + json.dumps(seg(0)))
 
+    # request_path: the bytes of one connection; JOBID and PORT are replaced by the fuzzer (a
+    # running job's id, the server's port). Every route of docs/control-api.md and the target.
+    def req(method, target, body=None, headers=(), version="1.1"):
+        head = f"{method} {target} HTTP/{version}\r\nHost: 127.0.0.1:PORT\r\n"
+        for h in headers:
+            head += h + "\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body.encode())}\r\n"
+        return head + "\r\n" + (body or "")
+    requests = [
+        req("GET", "/"), req("GET", "/assets/app.js"), req("GET", "/assets/../x"),
+        req("GET", "/health"), req("GET", "/health/live"), req("GET", "/health/ready"),
+        req("GET", "/metrics"), req("GET", "/debug/traces"), req("GET", "/debug/llm"),
+        req("GET", "/products?category=books&limit=5"), req("GET", "/products/recommendations?user_id=3"),
+        req("POST", "/checkout", '{"user_id":1,"items":[{"sku":"SKU-1","qty":2}]}'),
+        req("POST", "/hackathon/classify", '{"text":"the checkout is slow","tokens":120}'),
+        req("GET", "/api/v1/users?limit=5&offset=2"), req("GET", "/api/v1/users/17"),
+        req("GET", "/api/v1/users/error"),
+        req("POST", "/api/v1/users", '{"name":"Ada Lovelace","email":"ada@example.com"}'),
+        req("PATCH", "/api/v1/users/1", '{"email":"not-an-email"}'),
+        req("GET", "/admin/faults"),
+        req("POST", "/admin/faults", '{"name":"flaky","route":"/api/v1/users","probability":0.3,'
+            '"abort":{"status":502,"body":{"error":"bad gateway"}},"expires_in":"30s"}'),
+        req("POST", "/admin/faults", '{"name":"slow","route":"/products","method":"get",'
+            '"delay":{"mean_ms":5,"jitter_ms":1}}'),
+        req("DELETE", "/admin/faults/flaky"), req("POST", "/admin/faults/reset"),
+        req("GET", "/admin/demo"), req("POST", "/admin/demo", '{"time_scale":60}'),
+        req("DELETE", "/admin/demo"),
+        req("GET", "/admin/traffic-stats"), req("GET", "/traffic/jobs"), req("GET", "/traffic/scenarios"),
+        req("GET", "/traffic/target"),
+        req("POST", "/traffic/start", '{"scenario":"normal","maxRps":2,"duration":"2s","endpoints":["list","get"]}'),
+        req("POST", "/traffic/start", '{"scenario":"blackfriday","timeScale":600,"duration":"1s"}'),
+        req("GET", "/traffic/status/JOBID"), req("GET", "/traffic/report/JOBID?format=html"),
+        req("GET", "/traffic/stream/JOBID", headers=["Accept: text/event-stream", "Last-Event-ID: 3"]),
+        req("GET", "/traffic/stream/JOBID", headers=["Last-Event-ID: 18446744073709551616"]),
+        req("GET", "/api/v1/monitors"),
+        req("POST", "/api/v1/alerts/webhook", json.dumps(body)),
+        req("GET", "/api/v1/incidents?status=open&service=llm-classifier&since=2026-12-01T00:00:00Z"),
+        req("GET", "/api/v1/incidents/inc_1"), req("POST", "/api/v1/incidents/inc_1/acknowledge", "{}"),
+        req("POST", "/api/v1/incidents", '{"service": "s", "title": "t", "severity": "high", '
+            '"metrics": [{"name": "x", "values": [1, 2, 30]}]}'),
+        req("GET", "/api/v1/simulator/scenarios?difficulty=easy"),
+        req("POST", "/api/v1/simulator/scenarios/pod_crash_loop/start",
+            '{"auto_analyze":true,"execution_mode":"demo","seed":3}'),
+        req("GET", "/api/v1/simulator/simulations"),
+        req("GET", "/api/v1/traces?traffic_type=demo&route=/products&status=500&min_ms=1&max_ms=9&limit=3"),
+        req("GET", "/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736"),
+        req("GET", "/api/v1/logs?after=demo-target:4&level=error&limit=2"),
+        req("GET", "/api/v1/telemetry/metrics"), req("GET", "/api/v1/telemetry/segments"),
+        req("GET", "/health", version="1.0"),
+        "POST /traffic/start HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: application/json\r\n\r\n15\r\n{\"scenario\":\"normal\"}\r\n0\r\n\r\n",
+        req("GET", "/health") + req("GET", "/api/v1/users/1") + req("GET", "/metrics"),
+    ]
+    for i, r in enumerate(requests):
+        write(out, "request_path", f"seed-{i}", r)
+
 
 if __name__ == "__main__":
     main(sys.argv[1])
