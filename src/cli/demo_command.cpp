@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -196,6 +197,9 @@ void raise_fd_limit() {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
 }
+
+// How long a stop waits for the SSE streams' last bytes (docs/control-api.md).
+constexpr std::chrono::milliseconds kStreamFlushDeadline{2000};
 
 // Waits for the stop signal.
 void wait_for_stop(int stop_fd) {
@@ -403,6 +407,10 @@ int demo_checked(DemoOptions& o) {
   fmt::print(stderr, "{}: stopping\n", cmd);
   manager->stop_all();
   manager->wait_all();
+  // Every stream got its final event and its end; give them to the clients before the server
+  // stops its io threads (which would cut them), within a bound a client that does not read
+  // cannot stretch.
+  manager->flush_streams(kStreamFlushDeadline);
   if (monitors) {
     monitors->stop();
     if (rc == kExitOk) rc = alert_exit_code(o.control.monitors, *monitors, cmd);
@@ -571,6 +579,10 @@ int serve_checked(ServeOptions& o) {
   fmt::print(stderr, "{}: stopping\n", cmd);
   manager->stop_all();
   manager->wait_all();
+  // Every stream got its final event and its end; give them to the clients before the server
+  // stops its io threads (which would cut them), within a bound a client that does not read
+  // cannot stretch.
+  manager->flush_streams(kStreamFlushDeadline);
   int rc = kExitOk;
   if (monitors) {
     monitors->stop();

@@ -140,8 +140,21 @@ void ControlJob::end(JobStatus status, std::optional<json::value> report, std::s
   stats_["status"] = to_string(status_);
   std::string data = json::serialize(state_json_locked());
   append_locked("final", std::move(data));
-  for (auto& w : subscribers_) w.finish();
+  for (auto& w : subscribers_) {
+    w.finish();
+    ending_.push_back(w.stream());
+  }
   subscribers_.clear();
+}
+
+namespace {
+bool flushed(const http::ResponseStream& s) { return s.closed() || s.unsent_bytes() == 0; }
+}  // namespace
+
+bool ControlJob::streams_flushed() {
+  std::lock_guard lock(mu_);
+  std::erase_if(ending_, flushed);
+  return ending_.empty();
 }
 
 void ControlJob::subscribe(http::SseWriter writer, std::optional<uint64_t> after_id) {
@@ -156,6 +169,8 @@ void ControlJob::subscribe(http::SseWriter writer, std::optional<uint64_t> after
   // Ended: the final event (its id is the one after the history's last) and the end.
   writer.event("final", json::serialize(state_json_locked()), std::to_string(next_event_id_ - 1));
   writer.finish();
+  std::erase_if(ending_, flushed);  // bounded by the streams still being written
+  ending_.push_back(writer.stream());
 }
 
 void ControlJob::heartbeat() {

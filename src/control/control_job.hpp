@@ -80,6 +80,10 @@ class ControlJob {
   std::optional<double> ended_mono_s() const;  // when the job ended (core::monotonic seconds)
   size_t subscriber_count() const;
   size_t history_size() const;
+  // True once every stream this job ended (its final event and the end of the response) is out
+  // of the server's queue, or its client went away. A server that stops stops its io threads at
+  // once, so a shutdown waits for this first or the streams' last bytes are cut.
+  bool streams_flushed();
   void join();
 
  private:
@@ -108,6 +112,8 @@ class ControlJob {
   std::deque<Event> history_;
   uint64_t next_event_id_ = 1;
   std::vector<http::SseWriter> subscribers_;
+  // Ended streams whose last bytes may still be queued; the flushed ones are forgotten.
+  std::vector<http::ResponseStream> ending_;
   std::thread thread_;
 };
 

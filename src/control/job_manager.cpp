@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -592,6 +594,18 @@ void JobManager::stop_all() {
 
 void JobManager::wait_all() {
   for (const auto& j : list()) j->join();
+}
+
+bool JobManager::flush_streams(std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    bool all = true;
+    for (const auto& j : list()) all = j->streams_flushed() && all;
+    if (all) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    // Shutdown only: the io threads write, nothing announces the last byte out.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace trafficsim::control

@@ -124,6 +124,9 @@ class JobManager {
   boost::json::object scenarios_json() const;
   void stop_all();
   void wait_all();  // joins every job's thread
+  // Waits until every ended job's streams are flushed (ControlJob::streams_flushed), at most
+  // `within`; false when some were not. Call between wait_all() and stopping the server.
+  bool flush_streams(std::chrono::milliseconds within);
   void sweep();     // removes finished jobs older than the retention
   const ManagerOptions& options() const { return options_; }
 

@@ -847,11 +847,11 @@ TEST(FaultInjectionShutdown, SigtermEndsEveryStreamWithItsFinalEventAndExitsZero
   const auto sim_doc = json::parse(sim.body);
   const std::string sim_id(sim_doc.at("simulation_id").as_string());
   const std::string sim_incident(sim_doc.at("incident_id").as_string());
-  // Two SSE clients per job, each having seen live stats.
+  // Four SSE clients per job, each having seen live stats.
   std::vector<std::unique_ptr<RawConnection>> streams;
   std::vector<std::string> stream_job;
   for (const auto& id : jobs) {
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < 4; ++k) {
       auto c = std::make_unique<RawConnection>(port);
       ASSERT_TRUE(c->connected());
       ASSERT_TRUE(c->send("GET /traffic/stream/" + id +

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "control_test_support.hpp"
 #include "jobs/demo_script_job.hpp"
@@ -103,6 +104,29 @@ TEST(ControlStream, AStoppedJobsFinalEventSaysCancelled) {
   ASSERT_TRUE(r.ended());
   EXPECT_EQ(evs.back().name, "final");
   EXPECT_EQ(json::parse(evs.back().data).at("status").as_string(), "cancelled");
+}
+
+// A shutdown (`trafficsim demo` on SIGTERM) ends every job, then stops the server, whose io
+// threads stop at once: without flush_streams between the two, a stream's final event or its
+// terminating chunk could still be queued and was cut (tests/cli/fault_injection_test.cpp).
+TEST(ControlStream, AServerStoppedAfterFlushStreamsHasEndedEveryStream) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
+  std::vector<std::unique_ptr<SseReader>> readers;
+  for (int i = 0; i < 8; ++i) {
+    readers.push_back(std::make_unique<SseReader>(s.port(), "/traffic/stream/" + id));
+    ASSERT_GE(readers.back()->read(1, 10s).size(), 1u);
+  }
+  s.manager->stop_all();
+  s.manager->wait_all();
+  EXPECT_TRUE(s.manager->flush_streams(2s));
+  s.service->stop();
+  for (auto& r : readers) {
+    const auto& evs = r->read(100000, 5s);
+    ASSERT_FALSE(evs.empty());
+    EXPECT_EQ(evs.back().name, "final");
+    EXPECT_NE(r->raw().find("\r\n0\r\n\r\n"), std::string::npos) << "no terminating chunk";
+  }
 }
 
 TEST(ControlStream, AClientThatGoesIsForgotten) {
