@@ -230,7 +230,14 @@ void ControlApi::route(const ServerRequest& req, const http::Reply& reply) {
                                                     "Last-Event-ID must be a decimal event id"}));
         after = v;
       }
-      job->subscribe(http::SseWriter(reply), after);
+      if (!job->subscribe(reply, after)) {
+        ServerResponse busy = error_response(ApiError{
+            503, "too_many_subscribers", "jobId",
+            fmt::format("job {} already has {} open streams: close one or retry later", id,
+                        ControlJob::kMaxSubscribers)});
+        busy.headers.emplace_back("Retry-After", "1");
+        return reply.send(std::move(busy));
+      }
       return;
     }
     // /traffic/report/{id}

@@ -157,20 +157,27 @@ bool ControlJob::streams_flushed() {
   return ending_.empty();
 }
 
-void ControlJob::subscribe(http::SseWriter writer, std::optional<uint64_t> after_id) {
+bool ControlJob::subscribe(const http::Reply& reply, std::optional<uint64_t> after_id) {
   std::lock_guard lock(mu_);
+  const bool live = status_ == JobStatus::starting || status_ == JobStatus::running;
+  if (live) {
+    std::erase_if(subscribers_, [](const http::SseWriter& w) { return w.closed(); });
+    if (subscribers_.size() >= kMaxSubscribers) return false;
+  }
+  http::SseWriter writer(reply);
   writer.retry(std::chrono::milliseconds(1000));
   for (const auto& ev : history_)
     if (!after_id || ev.id > *after_id) writer.event(ev.name, ev.data, std::to_string(ev.id));
-  if (status_ == JobStatus::starting || status_ == JobStatus::running) {
+  if (live) {
     subscribers_.push_back(std::move(writer));
-    return;
+    return true;
   }
   // Ended: the final event (its id is the one after the history's last) and the end.
   writer.event("final", json::serialize(state_json_locked()), std::to_string(next_event_id_ - 1));
   writer.finish();
   std::erase_if(ending_, flushed);  // bounded by the streams still being written
   ending_.push_back(writer.stream());
+  return true;
 }
 
 void ControlJob::heartbeat() {

@@ -66,9 +66,13 @@ class ControlJob {
 
   // Any thread.
   void stop();  // idempotent; a job not yet built never runs
-  // Replays the events after `after_id` (all when empty), then follows live; a finished job's
-  // subscriber gets the final event and the end of the stream at once.
-  void subscribe(http::SseWriter writer, std::optional<uint64_t> after_id);
+  // Open streams a running job serves at once (docs/control-api.md): one more is refused
+  // before anything is sent. A finished job's streams end at once and are not counted.
+  static constexpr size_t kMaxSubscribers = 64;
+  // Answers `reply` with the stream: replays the events after `after_id` (all when empty), then
+  // follows live; a finished job's subscriber gets the final event and the end of the stream at
+  // once. False, with `reply` untouched, when the job already has kMaxSubscribers open streams.
+  bool subscribe(const http::Reply& reply, std::optional<uint64_t> after_id);
   void heartbeat();  // ": heartbeat" to every subscriber; drops the ones that went away
   JobStatus status() const;
   bool active() const;  // starting or running

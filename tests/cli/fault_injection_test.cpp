@@ -950,6 +950,42 @@ TEST(FaultInjectionLimits, BeyondTheConnectionCapRequestsGet503WhileLivenessAnsw
   EXPECT_GE(metric(port, "http_server_rejected_requests_total", {"reason=\"overloaded\""}), 2);
 }
 
+// docs/control-api.md: at most 64 open streams per running job; one more gets 503
+// too_many_subscribers with Retry-After, the job and its other streams unharmed.
+TEST(FaultInjectionLimits, SseSubscribersBeyondTheCapAreRefusedWith503) {
+  TempDir dir;
+  BackgroundProcess demo(demo_argv(dir.path(), 0, {"--no-monitors"}));
+  const uint16_t port = wait_up(demo);
+  ASSERT_NE(port, 0) << logs_of(demo, "demo");
+  auto start = post_json(port, "/traffic/start", R"({"scenario":"normal","maxRps":10,"duration":"1m"})");
+  ASSERT_EQ(start.status, 202) << start.body;
+  const std::string id(json::parse(start.body).at("jobId").as_string());
+  const std::string request =
+      "GET /traffic/stream/" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int i = 0; i < 64; ++i) {
+    streams.push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(streams.back()->send(request));
+    ASSERT_TRUE(streams.back()->read_until("event: stats", 10s)) << i;
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto r = http_call(port, "GET", "/traffic/stream/" + id, {}, {}, 5s);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("too_many_subscribers"), std::string::npos) << r.body;
+    EXPECT_EQ(r.header("Retry-After").value_or(""), "1");
+  }
+  auto st = parse_json(http_call(port, "GET", "/traffic/status/" + id).body);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->at("status").as_string(), "running");
+  EXPECT_EQ(st->at("subscribers").to_number<int>(), 64);
+  // The admitted streams keep receiving live events.
+  const size_t seen = streams.back()->received().size();
+  EXPECT_TRUE(streams.back()->read_until("event: stats", 5s, seen));
+  EXPECT_EQ(http_call(port, "GET", "/health/live").status, 200);
+  demo.send_signal(SIGTERM);
+  EXPECT_EQ(demo.wait(20s).exit_code, 0);
+}
+
 // Every POST/PATCH route of the control API and the demo target refuses a body over the server's
 // 1 MiB limit with 413 (declared by Content-Length, so the refusal comes before the body), and a
 // chunked body that grows past it is cut at the limit.

@@ -129,6 +129,29 @@ TEST(ControlStream, AServerStoppedAfterFlushStreamsHasEndedEveryStream) {
   }
 }
 
+TEST(ControlStream, ARunningJobServesAtMostItsCapOfStreamsAndAClosedOneMakesRoom) {
+  DemoStack s;
+  std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
+  auto job = s.manager->find(id);
+  std::vector<std::unique_ptr<SseReader>> readers;
+  for (size_t i = 0; i < trafficsim::control::ControlJob::kMaxSubscribers; ++i) {
+    readers.push_back(std::make_unique<SseReader>(s.port(), "/traffic/stream/" + id));
+    ASSERT_GE(readers.back()->read(1, 10s).size(), 1u) << i;
+  }
+  EXPECT_EQ(job->subscriber_count(), trafficsim::control::ControlJob::kMaxSubscribers);
+  auto refused = s.get("/traffic/stream/" + id);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(body_of(refused).at("error").as_string(), "too_many_subscribers");
+  EXPECT_EQ(refused.header("Retry-After").value_or(""), "1");
+  readers.front()->close();
+  ASSERT_TRUE(eventually([&] {
+    return job->subscriber_count() < trafficsim::control::ControlJob::kMaxSubscribers;
+  }, 5s));
+  SseReader again(s.port(), "/traffic/stream/" + id);
+  EXPECT_GE(again.read(1, 10s).size(), 1u);
+  s.post("/traffic/stop/" + id, "");
+}
+
 TEST(ControlStream, AClientThatGoesIsForgotten) {
   DemoStack s;
   std::string id = s.start(R"({"scenario":"normal","maxRps":20,"duration":"1m"})");
