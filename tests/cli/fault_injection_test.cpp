@@ -723,8 +723,13 @@ TEST(FaultInjectionIncidentStore, AFullDiskRefusesNewIncidentsNamingTheStoreAndK
   SmallTmpfs disk(dir.path() / "disk", "2m");
   REQUIRE_TMPFS(disk);
   const fs::path store = dir.path() / "disk" / "incidents.sqlite";
+  // A monitor that alerts as soon as classify traffic flows (its error ratio is below 1), and
+  // none flows until the disk is full: its incident is the monitors' write that must fail.
+  const auto mons = dir.write("monitors.yaml", "monitors:\n  - name: Always\n"
+                                               "    signal: {ratio: llm_errors_total, of: llm_requests_total}\n"
+                                               "    below: 1\n");
   BackgroundProcess demo(demo_argv(dir.path() / "data", 0,
-                                   {"--no-monitors", "--incidents-db", store.string()}));
+                                   {"--monitors", mons.string(), "--incidents-db", store.string()}));
   const uint16_t port = wait_up(demo);
   ASSERT_NE(port, 0) << logs_of(demo, "demo");
   // Committed before the fault.
@@ -753,6 +758,18 @@ TEST(FaultInjectionIncidentStore, AFullDiskRefusesNewIncidentsNamingTheStoreAndK
   for (const auto& inc : list) EXPECT_EQ(inc.at("status").as_string(), "open");
   for (const auto& id : before)
     EXPECT_EQ(http_call(port, "GET", "/api/v1/incidents/" + id).status, 200) << id;
+  // The monitor alerts now; its incident cannot be stored: said on stderr, naming the store, and
+  // the monitors go on (the state is ALERT, the demo runs).
+  auto job = post_json(port, "/traffic/start", R"({"scenario":"normal_traffic","maxRps":5,"duration":"30s"})");
+  ASSERT_EQ(job.status, 202) << job.body;
+  EXPECT_TRUE(demo.wait_for_stderr("incident store", 15s)) << logs_of(demo, "demo");
+  EXPECT_NE(demo.current_stderr().find(store.string()), std::string::npos) << demo.current_stderr();
+  EXPECT_NE(demo.current_stdout().find("ALERT   Always"), std::string::npos) << demo.current_stdout();
+  auto mon = parse_json(http_call(port, "GET", "/api/v1/monitors").body);
+  ASSERT_TRUE(mon);
+  EXPECT_EQ(mon->at("monitors").at(0).at("state").as_string(), "ALERT");
+  EXPECT_TRUE(demo.running());
+  EXPECT_EQ(incidents_of(port).size(), 2u);
   expect_still_serving(port);
 
   // Room again: the store writes again without a restart.
