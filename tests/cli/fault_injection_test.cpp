@@ -504,7 +504,10 @@ const json::object* monitor_named(const json::object& doc, std::string_view name
   return nullptr;
 }
 
-TEST(FaultInjectionPrometheus, APrometheusThatStopsLeavesMonitorsWithoutDataAndNoIncident) {
+// The parameter: how Prometheus stops (SIGTERM: its clean shutdown; SIGKILL: a crash).
+class FaultInjectionPrometheus : public ::testing::TestWithParam<int> {};
+
+TEST_P(FaultInjectionPrometheus, APrometheusThatStopsLeavesMonitorsWithoutDataAndNoIncident) {
   const std::string prometheus = find_tool("prometheus");
   if (prometheus.empty())
     GTEST_SKIP() << "prometheus not installed (Debian package prometheus; scripts/setup.sh)";
@@ -559,10 +562,10 @@ TEST(FaultInjectionPrometheus, APrometheusThatStopsLeavesMonitorsWithoutDataAndN
     EXPECT_EQ(monitor_named(doc, n)->at("state").as_string(), "OK") << json::serialize(doc);
   const int64_t errors_before = doc.at("scrapeErrors").to_number<int64_t>();
 
-  // The fault: Prometheus killed. The monitors must reach "no data" (hasData false) once their
+  // The fault: Prometheus stops. The monitors must reach "no data" (hasData false) once their
   // 3 s window holds no scrape, keep their states (OK), and open nothing.
-  ASSERT_TRUE(prom.send_signal(SIGKILL));
-  prom.wait(5s);
+  ASSERT_TRUE(prom.send_signal(GetParam()));
+  EXPECT_NE(prom.wait(15s).exit_code, -1) << "Prometheus did not stop";
   ASSERT_TRUE(eventually(
       [&] {
         doc = monitors();
@@ -600,6 +603,11 @@ TEST(FaultInjectionPrometheus, APrometheusThatStopsLeavesMonitorsWithoutDataAndN
   demo.send_signal(SIGTERM);
   EXPECT_EQ(demo.wait(20s).exit_code, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stop, FaultInjectionPrometheus, ::testing::Values(SIGTERM, SIGKILL),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(info.param == SIGTERM ? "Sigterm" : "Sigkill");
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // 4. Alertmanager delivering the same notification twice (its retry), and out of order.
