@@ -414,10 +414,10 @@ TEST(FaultInjectionOtlp, ASinkKilledAndBackGetsSpansAgainAndTheLoadKeepsItsRate)
   auto sink = std::make_unique<OtlpSink>(sink_port);
   ASSERT_TRUE(sink->up()) << sink->log();
 
-  // 50 req/s for 12 s, every request traced: one client span each, exported by the generator.
+  // 50 req/s for 15 s, every request traced: one client span each, exported by the generator.
   const fs::path report = dir.path() / "run.json";
   BackgroundProcess run({kBinary, "run", "--mode", "normal_traffic", "--rate", "50", "--duration",
-                         "12s", "--url", "http://" + loopback(target_port), "--otlp",
+                         "15s", "--url", "http://" + loopback(target_port), "--otlp",
                          "http://" + loopback(sink_port), "--trace-ratio", "1", "-q", "--json",
                          report.string()});
   const auto tp = static_cast<uint16_t>(target_port);
@@ -449,7 +449,7 @@ TEST(FaultInjectionOtlp, ASinkKilledAndBackGetsSpansAgainAndTheLoadKeepsItsRate)
   ASSERT_EQ(done.exit_code, 0) << done.err;
   json::object rep = read_report(report);
   // The load's rate is the plan's, untouched by the exporter's troubles.
-  EXPECT_EQ(count(rep.at("requests")), 600u);
+  EXPECT_EQ(count(rep.at("requests")), 750u);
   EXPECT_EQ(count(rep.at("dropped")), 0u);
   EXPECT_EQ(count(rep.at("errors").at("connect")), 0u);
   EXPECT_GT(rate_during_outage, 50 * 0.75);
@@ -460,7 +460,7 @@ TEST(FaultInjectionOtlp, ASinkKilledAndBackGetsSpansAgainAndTheLoadKeepsItsRate)
                  dropped = count(traces.at("dropped")), retried = count(traces.at("retried"));
   EXPECT_EQ(sent + failed + dropped, count(rep.at("tracing").at("client_spans")))
       << json::serialize(traces);
-  EXPECT_EQ(count(rep.at("tracing").at("client_spans")), 600u);
+  EXPECT_EQ(count(rep.at("tracing").at("client_spans")), 750u);
   EXPECT_GT(retried + failed + dropped, 0u) << "the outage left no trace in the counts "
                                             << json::serialize(traces);
   EXPECT_GT(sent, 0u);
