@@ -90,6 +90,10 @@ static void finish_core(StreamCore& core) {
     std::lock_guard lock(core.mu);
     if (core.closed || core.finish_requested) return;
     core.finish_requested = true;
+    // The terminating chunk is framing still to send: unsent_bytes() reaches 0 only once it is
+    // out, so "nothing unsent" after finish() means the body really ended (JobManager's shutdown
+    // flush waits on exactly that).
+    if (core.chunked) core.unsent += kTerminatingChunk.size();
     wake = !std::exchange(core.notify_posted, true);
   }
   if (wake && core.notify) core.notify();

@@ -29,6 +29,9 @@ struct Reply::State {
 void deliver_response(const std::shared_ptr<Reply::State>& state, ServerResponse response);
 ResponseStream open_response_stream(const std::shared_ptr<Reply::State>& state, StreamHead head);
 
+// A chunked body's end. Counted in StreamCore::unsent from finish() until it is written.
+inline constexpr std::string_view kTerminatingChunk = "0\r\n\r\n";
+
 // One stream's queue between its writers (any thread, under mu) and its session (the strand).
 // Writers append framed chunks to `pending` and wake the session with notify(); the session
 // swaps `pending` out, writes it and subtracts what it wrote from `unsent`.

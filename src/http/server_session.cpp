@@ -342,7 +342,10 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_out_counted_ = stream_out_.size();
       if (stream_out_.empty() && stream_core_->finish_requested) {
         ending = true;
-        if (stream_core_->chunked) stream_out_ = "0\r\n\r\n";
+        if (stream_core_->chunked) {
+          stream_out_ = kTerminatingChunk;
+          stream_out_counted_ = kTerminatingChunk.size();  // counted in unsent by finish()
+        }
       }
     }
     if (stream_out_.empty()) {
