@@ -282,6 +282,7 @@ TEST(FaultInjectionTarget, AKilledTargetCostsConnectErrorsAndTheRateReturnsWithI
   TempDir dir;
   const int port = free_port();
   const int bench_metrics = free_port();
+  ASSERT_NE(port, bench_metrics);
   const fs::path report = dir.path() / "bench.json";
   auto target = std::make_unique<BackgroundProcess>(target_argv(dir.path(), port));
   ASSERT_EQ(wait_up(*target), port) << logs_of(*target, "target");
@@ -409,6 +410,7 @@ TEST(FaultInjectionOtlp, ASinkKilledAndBackGetsSpansAgainAndTheLoadKeepsItsRate)
   TempDir dir;
   const int target_port = free_port();
   const int sink_port = free_port();
+  ASSERT_NE(target_port, sink_port);
   BackgroundProcess target(target_argv(dir.path(), target_port));
   ASSERT_EQ(wait_up(target), target_port) << logs_of(target, "target");
   auto sink = std::make_unique<OtlpSink>(sink_port);
@@ -514,6 +516,7 @@ TEST_P(FaultInjectionPrometheus, APrometheusThatStopsLeavesMonitorsWithoutDataAn
   TempDir dir;
   const int demo_port = free_port();
   const int prom_port = free_port();
+  ASSERT_NE(demo_port, prom_port);
   const auto mons = dir.write("monitors.yaml", kFederatedMonitors);
   const auto prom_config = dir.write(
       "prometheus.yml",
