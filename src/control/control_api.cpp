@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <sqlite3.h>  // result codes only
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <map>
 #include <sstream>
@@ -14,6 +17,7 @@
 #include "control/responses.hpp"
 #include "http/query_string.hpp"
 #include "http/sse.hpp"
+#include "storage/sqlite.hpp"
 
 namespace trafficsim::control {
 
@@ -122,6 +126,21 @@ bool ControlApi::handle(const std::shared_ptr<const ServerRequest>& request,
     route(req, reply);
   } catch (const ApiFailure& f) {
     reply.send(error_response(f.error, f.extra));
+  } catch (const storage::SqliteError& e) {
+    // The incident store could not write: a full disk is the server's lack of space (507), a
+    // read-only file a state that may pass (503); the message names the store and what it did.
+    const int code = e.primary_code();
+    const bool full = code == SQLITE_FULL ||
+                      (code == SQLITE_IOERR && (e.os_errno() == ENOSPC || e.os_errno() == EDQUOT ||
+                                                e.os_errno() == EFBIG));
+    if (full)
+      reply.send(error_response(ApiError{507, "insufficient_storage", "", e.what()}));
+    else if (code == SQLITE_READONLY) {
+      auto r = error_response(ApiError{503, "store_read_only", "", e.what()});
+      r.headers.emplace_back("Retry-After", "5");
+      reply.send(std::move(r));
+    } else
+      reply.send(error_response(ApiError{500, "store_error", "", e.what()}));
   } catch (const std::exception& e) {
     reply.send(error_response(ApiError{500, "internal_error", "", e.what()}));
   }

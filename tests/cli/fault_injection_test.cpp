@@ -754,14 +754,15 @@ TEST(FaultInjectionIncidentStore, AFullDiskRefusesNewIncidentsNamingTheStoreAndK
 
   // The fault: a new incident cannot be written. The answer is an error naming the store.
   auto refused = post_json(port, "/api/v1/alerts/webhook", alertmanager_payload("firing", "d15cf013"));
-  EXPECT_GE(refused.status, 500) << refused.body;
+  EXPECT_EQ(refused.status, 507) << refused.body;  // Insufficient Storage
+  EXPECT_NE(refused.body.find("insufficient_storage"), std::string::npos) << refused.body;
   EXPECT_NE(refused.body.find(store.string()), std::string::npos) << refused.body;
   EXPECT_NE(refused.body.find("full"), std::string::npos) << refused.body;
   std::printf("[figures] on a full disk the webhook answered %d %s\n", refused.status,
               refused.body.c_str());
   // So is a change to an old one (the resolution writes a timeline entry).
   auto resolve = post_json(port, "/api/v1/incidents/" + before[0] + "/resolve", "{}");
-  EXPECT_GE(resolve.status, 500) << resolve.body;
+  EXPECT_EQ(resolve.status, 507) << resolve.body;
   EXPECT_NE(resolve.body.find(store.string()), std::string::npos) << resolve.body;
   // Everything committed before is still listed, unchanged.
   json::array list = incidents_of(port);
